@@ -1,0 +1,1 @@
+"""One module per search space: encodings, parsing with named errors, canonical forms."""

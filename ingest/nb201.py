@@ -64,6 +64,8 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         df = read_csv(path, ["file id", "arch str", *COLUMNS], n_rows=nb201.N_ARCHS)
         check_index_range(df["file id"], nb201.N_ARCHS, str(path))
         check_unique(df, ["file id"], str(path))
+        if dataset == "cifar10-valid":
+            archs = _arch_rows(df, path)  # parse in file order, so errors name the right line
         frames[dataset] = df.sort("file id")
     ref = frames["cifar10-valid"]
     for dataset, df in frames.items():
@@ -72,7 +74,7 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
             i = int(differ[0])
             raise IngestError(f"{files[CSV[dataset]]}: index {df['file id'][i]} has cell {df['arch str'][i]!r} "
                               f"but {CSV['cifar10-valid']} says {ref['arch str'][i]!r}")
-    insert_archs(con, *_arch_rows(ref, files[CSV["cifar10-valid"]]))
+    insert_archs(con, *archs)
     for dataset, df in frames.items():
         long = df.select(
             pl.col("file id").cast(pl.Int64).alias("arch_id"),

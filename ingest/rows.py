@@ -5,6 +5,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from nasdb import store
 import pyarrow as pa
 
 from nasdb.errors import IngestError
@@ -56,8 +58,8 @@ def arch_ids(con: duckdb.DuckDBPyConnection, bench: str, keys: pl.Series, by: st
 
     ``where`` names the file/column for the error message.
     """
-    lookup = con.execute(f"SELECT {by} AS key, arch_id FROM archs WHERE bench = ? AND {by} IS NOT NULL",
-                         [bench]).pl()
+    lookup = store.frame(con, f"SELECT {by} AS key, arch_id FROM archs WHERE bench = ? AND {by} IS NOT NULL",
+                         [bench])
     if lookup.height == 0:
         raise IngestError(f"no {bench} archs in the database yet; run its ingest job first")
     if lookup["key"].is_duplicated().any():

@@ -1,4 +1,22 @@
-"""nasdb: NAS benchmark ground truth, graph proxies and their evaluation in one DuckDB database."""
+"""nasdb: NAS benchmark ground truth, graph proxies and their evaluation in one DuckDB database.
+
+    import nasdb
+    con = nasdb.connect()                         # read-only, data/nasdb.duckdb or $NASDB_DB
+    nasdb.lookup("nb201", 1)                      # by official index
+    nasdb.lookup("nb201", "|nor_conv_3x3~0|+...") # by the benchmark's own string
+    nasdb.query("SELECT * FROM ground_truth LIMIT 5")
+"""
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from nasdb.api import arch_id, arch_key, archs, connect, ground_truth, lookup, query  # noqa: E402
+
+__all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "ground_truth", "query", "score", "__version__"]
+
+
+def score(*args, **kwargs):
+    """Score one architecture with a proxy; see :func:`nasdb.proxies.api.score` (imported lazily: torch is heavy)."""
+    from nasdb.proxies.api import score as _score
+
+    return _score(*args, **kwargs)

@@ -116,3 +116,14 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> "pl.DataFrame":
+    """Run a query and return a polars DataFrame (empty for statements that return no rows).
+
+    DuckDB 2 dropped ``execute(...).pl()``; a relation from ``con.sql`` still has it.
+    """
+    import polars as pl
+
+    rel = con.sql(sql, params=params or None)
+    return rel.pl() if rel is not None else pl.DataFrame()

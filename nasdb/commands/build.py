@@ -1,0 +1,19 @@
+"""nasdb build: the main job — fetch, ingest, score, evaluate, then print a summary."""
+from __future__ import annotations
+
+from nasdb import api, pipeline, summary, tables
+from nasdb.commands import add
+
+
+def register(sub) -> None:
+    p = add(sub, "build", "build the database from the public sources: fetch, ingest, score, evaluate",
+            "  nasdb build\n  NASDB_MIRROR=../shared/benchdata nasdb build      # offline, from a mirror\n"
+            "  nasdb --db /tmp/x.duckdb build\n")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    seconds = pipeline.build(args.db)
+    con = api.connect(args.db, read_only=True)
+    tables.show(summary.counts(con), title=f"nasdb build finished in {seconds:.1f} s")
+    return 0

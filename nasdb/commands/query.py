@@ -1,0 +1,31 @@
+"""nasdb query: run SQL against the database (read-only) and print or save the result."""
+from __future__ import annotations
+
+import duckdb
+
+from nasdb import api, store, tables
+from nasdb.commands import add
+from nasdb.errors import NasdbError
+
+
+def register(sub) -> None:
+    p = add(sub, "query", "run SQL on the database (read-only) and print a table or write csv/json/parquet",
+            '  nasdb query "SELECT bench, count(*) FROM archs GROUP BY bench"\n'
+            "  nasdb query \"SELECT arch_id, value FROM ground_truth WHERE bench='nb201' AND dataset='cifar100' "
+            "AND split='test'\" --format csv > c100.csv\n"
+            '  nasdb query "SELECT * FROM proxies" --format parquet --output proxies.parquet\n')
+    p.add_argument("sql")
+    p.add_argument("--format", default="table", choices=tables.FORMATS)
+    p.add_argument("--output", "-o", help="file to write (required for parquet)")
+    p.add_argument("--max-rows", type=int, default=50, help="rows shown in table format (default 50)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    con = api.connect(args.db, read_only=True)
+    try:
+        df = store.frame(con, args.sql)
+    except duckdb.Error as e:
+        raise NasdbError(f"query failed: {e}") from e
+    tables.write(df, args.format, args.output, args.max_rows)
+    return 0

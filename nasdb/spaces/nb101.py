@@ -1,0 +1,223 @@
+"""NAS-Bench-101 cell space: cell specs, NB101's pruning and module hash, NASLib and padded encodings.
+
+A cell is a DAG given by an upper-triangular 0/1 adjacency matrix (vertex 0 = input, last = output)
+and one op per vertex. NB101 (Ying et al., ICML 2019) first *prunes* vertices that are not on an
+input-to-output path, then requires <= 7 vertices and <= 9 edges; its identity is the module hash
+(iterated md5 over in/out neighbour hashes), which must stay bit-compatible with the official
+``graph_util.hash_module`` because every published NB101 file is keyed by it.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from nasdb.errors import ArchStringError
+
+INPUT, OUTPUT = "input", "output"
+CONV3X3, CONV1X1, MAXPOOL = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
+OPS = (CONV3X3, CONV1X1, MAXPOOL)  # official order: the hash labels them 0, 1, 2
+CONV_OPS = frozenset({CONV3X3, CONV1X1})
+MAX_VERTICES = 7
+MAX_EDGES = 9
+N_ARCHS = 423_624
+
+# Hash labels (official): input -1, output -2, inner op = its index in OPS. data-1k.json uses the
+# same codes, plus -3 for padding vertices appended after the output.
+HASH_LABELS = {INPUT: -1, OUTPUT: -2, **{op: i for i, op in enumerate(OPS)}}
+PADDING_CODE = -3
+# NASLib's 56-tuple: 7x7 adjacency row-major, then these op codes.
+NASLIB_OP_IDS = {INPUT: 0, OUTPUT: 1, MAXPOOL: 2, CONV1X1: 3, CONV3X3: 4}
+NASLIB_OPS = {v: k for k, v in NASLIB_OP_IDS.items()}
+# NASLib has no padding code; a padding vertex there is an isolated vertex (pruned away) with this op.
+NASLIB_PADDING_OP = MAXPOOL
+
+
+class InvalidCellError(ArchStringError):
+    """A matrix/ops pair is not a valid NB101 cell (shape, op names, disconnected, too big)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A pruned, valid NB101 cell. Build it with :func:`spec`, never directly."""
+
+    matrix: tuple[tuple[int, ...], ...]
+    ops: tuple[str, ...]
+
+    @property
+    def n_vertices(self) -> int:
+        return len(self.ops)
+
+    @property
+    def n_edges(self) -> int:
+        return sum(map(sum, self.matrix))
+
+    def array(self) -> np.ndarray:
+        return np.array(self.matrix, dtype=np.int8)
+
+    def labels(self) -> list[int]:
+        return [HASH_LABELS[op] for op in self.ops]
+
+    @property
+    def hash(self) -> str:
+        return module_hash(self.matrix, self.labels())
+
+
+def _check_shape(m: np.ndarray, ops: list[str]) -> None:
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise InvalidCellError(f"NB101 adjacency must be a square matrix, got shape {m.shape}")
+    if m.shape[0] != len(ops):
+        raise InvalidCellError(f"NB101 cell has {m.shape[0]} vertices in its matrix but {len(ops)} ops")
+    if m.shape[0] < 2:
+        raise InvalidCellError(f"NB101 cell needs at least input and output vertices, got {m.shape[0]}")
+    if not np.isin(m, (0, 1)).all():
+        raise InvalidCellError(f"NB101 adjacency entries must be 0 or 1, got {sorted(set(m.ravel().tolist()))}")
+    if np.tril(m).any():
+        i, j = map(int, np.argwhere(np.tril(m))[0])
+        raise InvalidCellError(f"NB101 adjacency must be strictly upper triangular; edge {i}->{j} is not")
+
+
+def _check_ops(ops: list[str]) -> None:
+    if ops[0] != INPUT or ops[-1] != OUTPUT:
+        raise InvalidCellError(f"NB101 ops must start with {INPUT!r} and end with {OUTPUT!r}, got {ops}")
+    bad = [(i, op) for i, op in enumerate(ops[1:-1], start=1) if op not in OPS]
+    if bad:
+        raise InvalidCellError(f"unknown NB101 op {bad[0][1]!r} at vertex {bad[0][0]}; expected one of {OPS}")
+
+
+def prune(matrix: np.ndarray) -> list[int] | None:
+    """Vertices on some input->output path, as NB101's ``ModelSpec._prune`` keeps them; None if none.
+
+    Like the official code, a graph whose input does not reach its output is invalid (None).
+    """
+    n = matrix.shape[0]
+    from_input, frontier = {0}, [0]
+    while frontier:
+        top = frontier.pop()
+        for v in range(top + 1, n):
+            if matrix[top, v] and v not in from_input:
+                from_input.add(v)
+                frontier.append(v)
+    to_output, frontier = {n - 1}, [n - 1]
+    while frontier:
+        top = frontier.pop()
+        for v in range(top):
+            if matrix[v, top] and v not in to_output:
+                to_output.add(v)
+                frontier.append(v)
+    keep = sorted(from_input & to_output)
+    return keep if len(keep) >= 2 else None
+
+
+def spec(matrix, ops) -> Cell:
+    """Validate, prune and bound-check a raw (matrix, ops) pair, like NB101's ModelSpec + is_valid."""
+    m = np.asarray(matrix)
+    ops = list(ops)
+    _check_shape(m, ops)
+    _check_ops(ops)
+    keep = prune(m)
+    if keep is None:
+        raise InvalidCellError("NB101 cell is disconnected: no path from the input to the output vertex")
+    m = m[np.ix_(keep, keep)].astype(int)
+    if len(keep) > MAX_VERTICES:
+        raise InvalidCellError(f"NB101 cell has {len(keep)} vertices after pruning; at most {MAX_VERTICES} allowed")
+    if m.sum() > MAX_EDGES:
+        raise InvalidCellError(f"NB101 cell has {int(m.sum())} edges after pruning; at most {MAX_EDGES} allowed")
+    return Cell(tuple(map(tuple, m.tolist())), tuple(ops[i] for i in keep))
+
+
+def _md5(s: str) -> str:
+    return hashlib.md5(s.encode("utf-8")).hexdigest()
+
+
+def module_hash(matrix, labels: list[int]) -> str:
+    """NB101's module hash (``graph_util.hash_module``), bit for bit.
+
+    Seed each vertex with md5 of str((out-degree, in-degree, label)); then, once per vertex,
+    replace each hash by md5(sorted in-neighbour hashes | sorted out-neighbour hashes | own hash);
+    the fingerprint is md5 of str(sorted(hashes)).
+    """
+    rows = np.asarray(matrix).tolist()  # plain lists: element access on arrays is 10x slower
+    n = len(rows)
+    ins = [[w for w in range(n) if rows[w][v]] for v in range(n)]
+    outs = [[w for w in range(n) if rows[v][w]] for v in range(n)]
+    hashes = [_md5(str((len(outs[v]), len(ins[v]), labels[v]))) for v in range(n)]
+    md5 = hashlib.md5
+    for _ in range(n):
+        hashes = [md5(("".join(sorted([hashes[w] for w in ins[v]])) + "|"
+                       + "".join(sorted([hashes[w] for w in outs[v]])) + "|" + hashes[v]).encode()).hexdigest()
+                  for v in range(n)]
+    return _md5(str(sorted(hashes)))
+
+
+def _parse_ints(key: tuple[int, ...] | list[int] | str, what: str) -> list[int]:
+    if isinstance(key, str):
+        try:
+            return [int(x) for x in key.strip().strip("()[]").split(",")]
+        except ValueError:
+            raise InvalidCellError(f"malformed {what} {key!r}: expected comma-separated integers") from None
+    return [int(x) for x in key]
+
+
+def from_naslib(key: tuple[int, ...] | str) -> Cell:
+    """NASLib 56-tuple (7x7 adjacency row-major + 7 op codes), or its string form -> pruned cell."""
+    t = _parse_ints(key, "NASLib NB101 key")
+    if len(t) != 56:
+        raise InvalidCellError(f"NASLib NB101 key must have 56 entries (49 adjacency + 7 ops), got {len(t)}: {key!r}")
+    bad = [c for c in t[49:] if c not in NASLIB_OPS]
+    if bad:
+        raise InvalidCellError(f"NASLib NB101 key {key!r}: op code {bad[0]} not in {sorted(NASLIB_OPS)}")
+    return spec(np.array(t[:49]).reshape(7, 7), [NASLIB_OPS[c] for c in t[49:]])
+
+
+def to_naslib(cell: Cell) -> tuple[int, ...]:
+    """Cell -> NASLib 56-tuple; a cell with < 7 vertices gets isolated padding vertices before its output."""
+    n, pad = cell.n_vertices, MAX_VERTICES - cell.n_vertices
+    order = list(range(n - 1)) + [None] * pad + [n - 1]  # None = padding vertex
+    m = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=int)
+    src = cell.array()
+    for i, a in enumerate(order):
+        for j, b in enumerate(order):
+            if a is not None and b is not None:
+                m[i, j] = src[a, b]
+    ops = [NASLIB_OP_IDS[cell.ops[a] if a is not None else NASLIB_PADDING_OP] for a in order]
+    return tuple(m.ravel().tolist()) + tuple(ops)
+
+
+def naslib_string(cell: Cell) -> str:
+    return str(to_naslib(cell))
+
+
+def from_padded(adjacency, operations) -> Cell:
+    """data-1k.json's 7x7 zero-padded adjacency + op codes (-1 in, -2 out, 0..2 ops, -3 pad) -> cell."""
+    m = np.asarray(adjacency, dtype=float)
+    codes = _parse_ints(operations, "data-1k operations")
+    if m.shape != (len(codes), len(codes)):
+        raise InvalidCellError(f"padded NB101 cell: adjacency shape {m.shape} does not match {len(codes)} op codes")
+    names = {v: k for k, v in HASH_LABELS.items()}
+    keep = [i for i, c in enumerate(codes) if c != PADDING_CODE]
+    for i, c in enumerate(codes):
+        if c == PADDING_CODE and (m[i].any() or m[:, i].any()):
+            raise InvalidCellError(f"padded NB101 cell: padding vertex {i} has edges")
+        if c != PADDING_CODE and c not in names:
+            raise InvalidCellError(f"padded NB101 cell: op code {c} at vertex {i} not in -3..2")
+    return spec(m[np.ix_(keep, keep)].astype(int), [names[codes[i]] for i in keep])
+
+
+def to_padded(cell: Cell) -> tuple[list[list[int]], list[int]]:
+    """Cell -> (7x7 adjacency, 7 op codes) with padding vertices appended after the output."""
+    m = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=int)
+    n = cell.n_vertices
+    m[:n, :n] = cell.array()
+    return m.tolist(), cell.labels() + [PADDING_CODE] * (MAX_VERTICES - n)
+
+
+def op_counts(cell: Cell) -> dict[str, int]:
+    c = Counter(cell.ops[1:-1])
+    return {op: c.get(op, 0) for op in OPS}
+
+
+def n_conv(cell: Cell) -> int:
+    return sum(op in CONV_OPS for op in cell.ops)

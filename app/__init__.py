@@ -1,0 +1,1 @@
+"""Streamlit dashboard: pages read the database only through app.db (read-only, sandboxed)."""

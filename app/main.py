@@ -1,0 +1,26 @@
+"""Streamlit entry point (`nasdb app` runs this): picks this run's snapshot, then the chosen page."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run app/main.py` from anywhere
+
+from app import ui  # noqa: E402
+
+VIEWS = Path(__file__).parent / "views"
+PAGES = [
+    st.Page(VIEWS / "overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
+    st.Page(VIEWS / "correlations.py", title="Correlations", icon="📊", url_path="correlations"),
+    st.Page(VIEWS / "scatter.py", title="Proxy vs accuracy", icon="✴️", url_path="scatter"),
+    st.Page(VIEWS / "topk.py", title="Top-k retrievals", icon="🏆", url_path="topk"),
+    st.Page(VIEWS / "lookup.py", title="Architecture lookup", icon="🔎", url_path="lookup"),
+    st.Page(VIEWS / "sql.py", title="SQL console", icon="⌨️", url_path="sql"),
+]
+
+st.set_page_config(page_title="nasdb", page_icon="🧬", layout="wide")
+page = st.navigation(PAGES)
+ui.snapshot()
+page.run()

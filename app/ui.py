@@ -1,0 +1,90 @@
+"""What every page shares: the snapshot notice, cached queries, 'not computed yet' notices, chart+table.
+
+Queries are cached per snapshot file, so a page switch on an unchanged database costs no SQL at all,
+and a refreshed snapshot (new file name) invalidates everything at once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from app import db
+from nasdb.errors import NasdbError
+
+
+def snapshot() -> db.Snapshot:
+    """Choose this run's snapshot (main.py, every run): show the 'busy' notice, or stop with a clear message."""
+    try:
+        snap = db.snapshot()
+    except db.DatabaseBusy as e:
+        st.warning(str(e), icon="⏳")
+        st.button("Retry", key="retry_busy")
+        st.stop()
+    except NasdbError as e:
+        st.error(str(e))
+        st.stop()
+    if snap.notice:
+        st.info(snap.notice, icon="⏳")
+    st.session_state["snapshot"] = snap
+    return snap
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(path: str, sql: str, params: tuple) -> pl.DataFrame:
+    return db.query(sql, list(params), Path(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _tables(path: str) -> dict[str, int]:
+    return db.tables(Path(path))
+
+
+def query(sql: str, *params) -> pl.DataFrame:
+    """Run an app-written query on this run's snapshot (cached)."""
+    return _cached(str(snapshot_path()), sql, params)
+
+
+def snapshot_path() -> Path:
+    """The snapshot main.py chose for this script run (one check per run, not per query)."""
+    return st.session_state["snapshot"].path
+
+
+def rows(table: str) -> int:
+    """Rows in ``table`` (0 if it does not exist)."""
+    return _tables(str(snapshot_path())).get(table, 0)
+
+
+def require(table: str, what: str, command: str) -> bool:
+    """True if ``table`` has rows; otherwise show why the page section is empty and how to fill it."""
+    if rows(table):
+        return True
+    st.info(f"{what} not computed yet — run `{command}` to fill the `{table}` table.", icon="ℹ️")
+    return False
+
+
+def chart_with_table(chart: alt.Chart, frame: pl.DataFrame, key: str) -> None:
+    """Every chart comes with the table it was drawn from (tabs: Chart / Table)."""
+    tab_chart, tab_table = st.tabs(["Chart", "Table"])
+    with tab_chart:
+        st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+    with tab_table:
+        st.dataframe(frame, hide_index=True, key=f"{key}_table")
+
+
+def table_or_note(frame: pl.DataFrame, note: str, key: str) -> None:
+    """A table, or a note saying why there is nothing to show."""
+    if frame.height:
+        st.dataframe(frame, hide_index=True, key=key)
+    else:
+        st.info(note)
+
+
+def choose(label: str, options: list, key: str, **kw):
+    """A selectbox that tolerates an empty option list (shows a notice and stops the page)."""
+    if not options:
+        st.info(f"No {label.lower()} available in this database yet.")
+        st.stop()
+    return st.selectbox(label, options, key=key, **kw)

@@ -1,0 +1,90 @@
+"""Architecture lookup: everything the database knows about one architecture, and a drawing of it."""
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import streamlit as st
+
+from app import cells, db, selection, ui
+from nasdb import api
+from nasdb.errors import NasdbError
+
+# Strings that name their own benchmark, so a pasted string needs no benchmark choice.
+_SELF_NAMING = {
+    "nb201": re.compile(r"^\|.*\|$"),
+    "tnb101_micro": re.compile(r"^64-41414-"),
+    "tnb101_macro": re.compile(r"^64-\d+-basic$"),
+    "nb101": re.compile(r"^[0-9a-fA-F]{32}$"),
+}
+
+st.title("Architecture lookup")
+left, right = st.columns([1, 3])
+with left:
+    chosen = selection.bench("lookup")
+with right:
+    text = st.text_input("Architecture: official index, cell string, TNB101 name or NB101 module hash",
+                         value="", key="lookup_arch",
+                         placeholder="e.g. 1462 or |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+if not text.strip():
+    st.info("Paste an architecture above (an index refers to the selected benchmark).")
+    st.stop()
+bench = next((b for b, rx in _SELF_NAMING.items() if rx.match(text.strip())), chosen)
+if bench != chosen:
+    st.caption(f"Recognised a {bench} architecture string.")
+con = db.connect(ui.snapshot_path())
+try:
+    arch = api.lookup(bench, text.strip(), con=con)
+except NasdbError as e:
+    st.error(str(e))
+    st.stop()
+finally:
+    con.close()
+aid = arch["arch_id"]
+
+st.subheader(f"{bench} #{aid}")
+st.code(arch["arch_key"], language=None)
+info = {k: v for k, v in arch.items() if k not in ("bench", "arch_key") and v is not None}
+if arch.get("iso_class") is not None:
+    info["isomorphic archs"] = int(ui.query(
+        "SELECT count(*) AS n FROM archs WHERE bench = ? AND iso_class = ?", bench, arch["iso_class"])["n"][0])
+st.json(info, expanded=True)
+
+drawing = cells.dot(bench, arch["arch_key"], arch.get("naslib_key"))
+if drawing:
+    st.graphviz_chart(drawing)
+
+st.subheader("Ground truth")
+truth = ui.query("SELECT dataset, split, metric, epochs, value, higher_is_better, aggregation, source "
+                 "FROM ground_truth WHERE bench = ? AND arch_id = ? ORDER BY ALL", bench, aid)
+ui.table_or_note(truth, "No ground truth stored.", key="lookup_truth")
+
+st.subheader("Costs")
+costs = ui.query("SELECT dataset, metric, value, unit, source FROM costs WHERE bench = ? AND arch_id = ? "
+                 "ORDER BY ALL", bench, aid)
+ui.table_or_note(costs, "No costs stored.", key="lookup_costs")
+
+st.subheader("Proxy values")
+proxies = ui.query(
+    """WITH mine AS (SELECT * FROM proxies WHERE bench = ? AND arch_id = ?)
+       SELECT m.dataset, m.proxy, m.source, m.value,
+              CASE WHEN m.value IS NOT NULL THEN count(q.value) + 1 END AS rank_in_bench,
+              m.note, m.run_id
+       FROM mine m LEFT JOIN proxies q ON q.bench = m.bench AND q.dataset = m.dataset AND q.proxy = m.proxy
+            AND q.source = m.source AND q.value > m.value
+       GROUP BY ALL ORDER BY m.source <> 'nasdb', m.proxy, m.dataset""",
+    bench, aid)
+ui.table_or_note(proxies, "No proxy values stored for this architecture yet — run `nasdb score`.",
+                 key="lookup_proxies")
+
+st.subheader("NASGraph graph summary")
+graph = proxies.filter(proxies["proxy"].str.starts_with("nasgraph_") & (proxies["source"] == "nasdb"))
+if graph.height:
+    ui.chart_with_table(
+        alt.Chart(graph.to_pandas()).mark_bar().encode(
+            x=alt.X("value:Q", title="value"), y=alt.Y("proxy:N", title=None, sort=None),
+            color=alt.Color("dataset:N", title="dataset / task"),
+            tooltip=["proxy", "dataset", "value", "rank_in_bench"]),
+        graph.select("dataset", "proxy", "value", "rank_in_bench", "run_id"), key="lookup_graph")
+else:
+    st.info("No NASGraph measures (nasgraph_*) for this architecture yet — run `nasdb score`.")

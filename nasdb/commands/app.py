@@ -1,7 +1,6 @@
 """nasdb app: serve the Streamlit dashboard on the built database (read-only)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from nasdb import config
 from nasdb.commands import add
 from nasdb.errors import NasdbError
 
-MAIN = Path(importlib.util.find_spec("app").origin).parent / "main.py"  # the app package ships with nasdb
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"  # app/ sits next to nasdb/ in the source tree
 
 
 def register(sub) -> None:
@@ -37,6 +36,8 @@ def run(args) -> int:
     db = config.db_path(args.db).resolve()
     if not db.is_file():
         raise NasdbError(f"no database at {db}; build it first with `nasdb build` (or pass --db FILE)")
+    if not MAIN.is_file():
+        raise NasdbError(f"the app's entry point {MAIN} is missing; run nasdb from its source tree (pip install -e .)")
     argv, env = command(db, args.port, args.host)
     print(f"nasdb app: serving {db} on http://{args.host}:{args.port} (Ctrl-C stops)", flush=True)
     os.execve(argv[0], argv, env)  # replace this process, so stopping `nasdb app` stops the server

@@ -1,0 +1,44 @@
+"""nasdb score: compute nasdb's own proxies for a benchmark into the database (resumable)."""
+from __future__ import annotations
+
+from nasdb import store
+from nasdb.commands import add
+
+BENCH_CHOICES = ("nb201", "tnb101_micro", "tnb101_macro", "all")
+
+
+def register(sub) -> None:
+    p = add(sub, "score", "compute graph proxies (NASGraph) for every architecture of a benchmark",
+            "  nasdb score nasgraph --bench nb201                 # all 15,625 cells, fast mode\n"
+            "  nasdb score nasgraph --bench all                   # NB201 + TransNAS-Bench-101 micro/macro\n"
+            "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
+            "re-running the same command resumes an interrupted run (finished chunks are kept)\n")
+    p.add_argument("family", choices=["nasgraph"], help="proxy family (NASGraph graph measures)")
+    p.add_argument("--bench", required=True, choices=BENCH_CHOICES, help="benchmark to score")
+    p.add_argument("--mode", default="fast", choices=["fast", "reference"],
+                   help="fast: shared deterministic block weights, array assembly (default); "
+                        "reference: the published recipe, fresh weights per architecture (slow)")
+    p.add_argument("--sample", type=int, metavar="N", help="score a random sample of N architectures")
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and of --sample (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from nasdb.proxies import registry
+    from nasdb.proxies.runs import score_bench
+
+    torch.set_num_threads(1)  # the machine is shared; fast mode barely uses torch, reference mode is per-arch
+    benches = registry.BENCH_NAMES if args.bench == "all" else (args.bench,)
+    con = store.connect(args.db)
+    try:
+        for bench in benches:
+            r = score_bench(con, bench, args.mode, args.seed, args.sample, progress=not args.quiet)
+            resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted run" if r.resumed_chunks else ""
+            print(f"{bench}: {r.n_archs} archs, {r.n_rows} proxy rows in {r.seconds:.1f} s "
+                  f"(run {r.run_id}{resumed})")
+    finally:
+        con.close()
+    return 0

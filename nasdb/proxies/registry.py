@@ -1,0 +1,124 @@
+"""nasdb's own proxies: name -> how each is computed, with which settings, and its provenance record.
+
+All proxies here come from one NASGraph graph per architecture (``nasdb.proxies.nasgraph``); each
+graph measure is its own proxy name (definitions in ``nasgraph/measures.py``):
+nasgraph_avg_degree (THE NASGraph proxy), nasgraph_edges, nasgraph_nodes, nasgraph_density,
+nasgraph_degree_entropy, nasgraph_gini, nasgraph_resilience, nasgraph_wedges.
+
+Rows in ``proxies`` (source = 'nasdb'), and the ``dataset`` convention:
+
+* ``nb201``: the graph does not depend on data, but to make joins with ``ground_truth`` trivial the
+  same value is written once per NB201 dataset name: ``cifar10-valid``, ``cifar10``, ``cifar100``,
+  ``ImageNet16-120`` (so ``JOIN ... USING (bench, arch_id, dataset)`` works for each).
+* ``tnb101_micro`` / ``tnb101_macro``: the surrogate includes the task's decoder head, so the graph
+  is per task and ``dataset`` = the task name (class_scene, class_object, room_layout, jigsaw,
+  segmentsemantic, normal, autoencoder), as in ``ground_truth``. ``arch_id`` = the official API index.
+
+``value`` is NULL (with the reason in ``note``) when a measure is undefined for a graph.
+Each run has one ``proxy_runs`` row (proxy = 'nasgraph', settings JSON with the mode, seed, sample
+and surrogate parameters, code version = nasdb version + git commit). A run that completes replaces
+every other nasgraph row of its benchmark, so a completed benchmark holds exactly one value per
+(arch_id, dataset, proxy); while a run is unfinished (killed, to be resumed) its rows sit next to
+the previous run's — filter on ``proxy_runs.status = 'complete'`` to ignore them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nasdb import __version__
+from nasdb.errors import NasdbError
+from nasdb.proxies.nasgraph.measures import NAMES
+
+FAMILY = "nasgraph"
+PROXIES = NAMES
+NB201_DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+MODES = ("fast", "reference")
+
+
+@dataclass(frozen=True)
+class Bench:
+    """How a benchmark's architectures become surrogates, and which dataset names rows carry."""
+
+    name: str
+    datasets: tuple[str, ...]
+    per_dataset: bool               # True: one graph per (arch, dataset); False: one graph, value repeated
+    surrogate: Callable              # (arch_key, dataset) -> Surrogate
+    surrogate_settings: dict
+
+
+def _nb201_surrogate(arch_key: str, dataset: str):
+    from nasdb.spaces import nb201
+
+    return nb201.surrogate(nb201.parse(arch_key))
+
+
+def _tnb101_surrogate(arch_key: str, task: str):
+    from nasdb.spaces import tnb101
+
+    return tnb101.surrogate(arch_key, task)
+
+
+def _benches() -> dict[str, Bench]:
+    from nasdb.spaces import nb201, tnb101
+
+    return {
+        "nb201": Bench("nb201", NB201_DATASETS, False, _nb201_surrogate, dict(nb201.SURROGATE_DEFAULTS)),
+        **{b: Bench(b, tnb101.TASKS, True, _tnb101_surrogate, dict(tnb101.SURROGATE_DEFAULTS))
+           for b in ("tnb101_micro", "tnb101_macro")},
+    }
+
+
+BENCH_NAMES = ("nb201", "tnb101_micro", "tnb101_macro")
+
+
+def bench(name: str) -> Bench:
+    benches = _benches()
+    if name not in benches:
+        raise NasdbError(f"NASGraph cannot score benchmark {name!r}; expected one of {', '.join(benches)}")
+    return benches[name]
+
+
+def check_proxy(name: str) -> str:
+    if name not in PROXIES:
+        raise NasdbError(f"unknown proxy {name!r}; nasdb computes: {', '.join(PROXIES)}")
+    return name
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise NasdbError(f"unknown NASGraph mode {mode!r}; expected one of {', '.join(MODES)}")
+    return mode
+
+
+def code_version() -> str:
+    """nasdb version plus the git commit of the working tree when there is one (``0.1.0+g1a2b3c4``)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{__version__}+g{commit}" if commit else __version__
+
+
+def settings(bench_name: str, mode: str, seed: int, sample: int | None) -> dict:
+    """Everything that determines a run's values (the proxy_runs.settings JSON)."""
+    b = bench(bench_name)
+    return {
+        "family": FAMILY, "proxies": list(PROXIES), "bench": bench_name, "mode": check_mode(mode),
+        "seed": seed, "sample": sample, "datasets": list(b.datasets),
+        "surrogate": b.surrogate_settings,
+        "weights": ("N(0,1), no biases, seeded per block (position, kind, shapes)" if mode == "fast"
+                    else "N(0,1), no biases, fresh per architecture (generator seeded by seed, arch_id, dataset)"),
+        "graph": "directed; edge iff one-hot probe output summed over pixels != 0; ReLU after conv blocks",
+    }
+
+
+def run_id(s: dict) -> str:
+    """Stable id of a run's settings, so re-running the same command resumes or replaces that run."""
+    digest = hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{FAMILY}:{s['bench']}:{s['mode']}:{digest}"

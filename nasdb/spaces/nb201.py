@@ -6,6 +6,7 @@ lists edges grouped by target node: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (0->
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter
@@ -120,3 +121,72 @@ def op_counts(cell: Cell) -> dict[str, int]:
 
 def n_conv(cell: Cell) -> int:
     return sum(op in CONV_OPS for op in cell)
+
+
+# --- NASGraph surrogate (NASGRAPH.md section 1) ------------------------------------------------
+
+SURROGATE_DEFAULTS = {"stages": 3, "cells_per_stage": 1, "stem_channels": 16, "image_size": 32}
+
+
+@functools.lru_cache(maxsize=None)
+def _op_block(op: str, position: str, channels: int, size: int):
+    from nasdb.proxies.nasgraph.blocks import Block
+
+    if op == "nor_conv_3x3":
+        return Block(position, "conv", channels, channels, size, kernel=3, padding=1)
+    if op == "nor_conv_1x1":
+        return Block(position, "conv", channels, channels, size)
+    kind = {"none": "zero", "skip_connect": "identity", "avg_pool_3x3": "avg_pool"}[op]
+    return Block(position, kind, channels, channels, size)
+
+
+@functools.lru_cache(maxsize=None)
+def _skeleton(stages: int, cells_per_stage: int, stem_channels: int, image_size: int):
+    """The wiring and fixed blocks, plus where each cell op goes: (block index, edge, position, channels, size)."""
+    from nasdb.proxies.nasgraph.blocks import Block, Builder
+
+    b = Builder()
+    slots = []
+    size, ch = image_size, stem_channels
+    x = b.add(Block("input", "input", 3, 3, size))
+    feeding = [b.add(Block("stem", "conv", 3, ch, size, kernel=3, padding=1), [x])]
+    for s in range(stages):
+        if s > 0:
+            conv_a = b.add(Block(f"s{s}/reduce/conv_a", "conv", ch, 2 * ch, size, kernel=3, stride=2, padding=1),
+                           feeding)
+            conv_b = b.add(Block(f"s{s}/reduce/conv_b", "conv", 2 * ch, 2 * ch, size // 2, kernel=3, padding=1),
+                           [conv_a])
+            shortcut = b.add(Block(f"s{s}/reduce/shortcut", "pool_conv", ch, 2 * ch, size), feeding)
+            feeding, ch, size = [conv_b, shortcut], 2 * ch, size // 2
+        for c in range(cells_per_stage):
+            node_inputs: dict[int, list[int]] = {0: feeding}
+            for j in (1, 2, 3):
+                node_inputs[j] = []
+                for i in range(j):
+                    position = f"s{s}/c{c}/e{i}-{j}"
+                    idx = b.add(_op_block("none", position, ch, size), node_inputs[i])
+                    slots.append((idx, (i, j), position, ch, size))
+                    node_inputs[j].append(idx)
+            feeding = node_inputs[3]
+    b.add(Block("head", "identity", ch, ch, size), feeding)
+    return b.build(), tuple(slots)
+
+
+def surrogate(cell: Cell, stages: int = 3, cells_per_stage: int = 1, stem_channels: int = 16,
+              image_size: int = 32):
+    """The NB201 network NASGraph converts: stem conv, ``stages`` stages of ``cells_per_stage`` cells
+    (channels doubling per stage), NB201's residual reduction block between stages (3x3 stride-2
+    conv, 3x3 conv, and the 2x2-avg-pool + 1x1-conv shortcut), then the identity head.
+
+    Each cell op is its own block whose parents are all ops feeding its source node (a ``none`` op
+    stays a block: it has no in-edges but is probed as a parent like any other). The wiring is the
+    same for every cell; only the op blocks differ.
+    """
+    from nasdb.proxies.nasgraph.blocks import Surrogate
+
+    skeleton, slots = _skeleton(stages, cells_per_stage, stem_channels, image_size)
+    ops = edge_ops(cell)
+    blocks = list(skeleton.blocks)
+    for idx, edge, position, ch, size in slots:
+        blocks[idx] = _op_block(ops[edge], position, ch, size)
+    return Surrogate(tuple(blocks), skeleton.parents)

@@ -9,6 +9,7 @@ Macro ``64-<digits>-basic``: one digit per module, 1 plain, 2 channel doubling, 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 from nasdb.errors import ArchStringError
@@ -91,3 +92,130 @@ def micro_from_naslib(key: tuple[int, ...]) -> str:
         raise ArchStringError(f"malformed NASLib TNB101 micro key {key!r}: expected 6 digits in 0..3")
     d = key
     return f"64-41414-{d[0]}_{d[1]}{d[2]}_{d[3]}{d[4]}{d[5]}"
+
+
+# --- NASGraph surrogate (NASGRAPH.md section 1) ------------------------------------------------
+# The official encoder (two stride-2 stem convs, then one module per macro digit: a micro cell or
+# two ResNet basic blocks) with its 64 base channels scaled to ``stem_channels``, followed by the
+# task's decoder head, as in the NASGraph reference. Decoder channel counts are divided by the
+# same ratio (64 // stem_channels). Heads:
+# * class_scene, class_object, room_layout: global average pooling (the linear classifier is dropped);
+# * jigsaw: TransNAS-Bench-101's SiameseDecoder pools each of the 9 tiles' encoder outputs and
+#   feeds their concatenation to a linear classifier. The towers share weights and, with the linear
+#   layer dropped as for the other classification heads, stay disconnected, so the graph is one tower
+#   + global pooling (9 identical copies would only scale node/edge counts): jigsaw's graph equals
+#   the classification tasks' graph.
+# * segmentsemantic: conv to 1024/r channels, halving convs, then deconvolutions up to 256 x 256;
+# * autoencoder and normal: the generative decoder (13 conv/deconv layers; the reference drops the
+#   last, architecture-independent conv), identical for both tasks.
+
+SURROGATE_DEFAULTS = {"stem_channels": 16, "image_size": 224}
+POOL_TASKS = frozenset({"class_scene", "class_object", "room_layout", "jigsaw"})
+_DECODER_OUT_WIDTH = 256
+
+
+def _micro_op(op: str, position: str, c_in: int, c_out: int, stride: int, size: int):
+    from nasdb.proxies.nasgraph.blocks import Block
+
+    if op == "none":
+        return Block(position, "zero", c_in, c_out, size, stride=stride)
+    if op == "skip_connect":
+        if stride == 1 and c_in == c_out:
+            return Block(position, "identity", c_in, c_out, size)
+        return Block(position, "factorized_reduce", c_in, c_out, size, stride=stride)
+    if op == "conv1x1":
+        return Block(position, "conv", c_in, c_out, size, stride=stride)
+    return Block(position, "conv", c_in, c_out, size, kernel=3, stride=stride, padding=1)
+
+
+def _micro_cell(b, feeding: list[int], ops: dict, m: int, c_in: int, c_out: int, stride: int, size: int) -> list[int]:
+    """A micro cell: ops leaving the cell input change channels/stride, the others keep them."""
+    node_inputs: dict[int, list[int]] = {0: feeding}
+    for j in (1, 2, 3):
+        node_inputs[j] = []
+        for i in range(j):
+            shape = (c_in, c_out, stride, size) if i == 0 else (c_out, c_out, 1, size // stride)
+            node_inputs[j].append(b.add(_micro_op(ops[(i, j)], f"m{m}/e{i}-{j}", *shape), node_inputs[i]))
+    return node_inputs[3]
+
+
+def _basic_blocks(b, feeding: list[int], m: int, c_in: int, c_out: int, stride: int, size: int) -> list[int]:
+    """Two ResNet basic blocks (the second without downsampling), as blocks: conv_a, conv_b, shortcut."""
+    from nasdb.proxies.nasgraph.blocks import Block
+
+    out = size // stride
+    conv_a = b.add(Block(f"m{m}/b0/conv_a", "conv", c_in, c_out, size, kernel=3, stride=stride, padding=1), feeding)
+    conv_b = b.add(Block(f"m{m}/b0/conv_b", "conv", c_out, c_out, out, kernel=3, padding=1), [conv_a])
+    if stride != 1 or c_in != c_out:
+        shortcut = Block(f"m{m}/b0/shortcut", "conv", c_in, c_out, size, stride=stride)
+    else:
+        shortcut = Block(f"m{m}/b0/shortcut", "identity", c_in, c_out, size)
+    first = [conv_b, b.add(shortcut, feeding)]
+    conv_a2 = b.add(Block(f"m{m}/b1/conv_a", "conv", c_out, c_out, out, kernel=3, padding=1), first)
+    conv_b2 = b.add(Block(f"m{m}/b1/conv_b", "conv", c_out, c_out, out, kernel=3, padding=1), [conv_a2])
+    return [conv_b2, b.add(Block(f"m{m}/b1/shortcut", "identity", c_out, c_out, out), first)]
+
+
+def _decoder_layers(task: str, channels: int, size: int, ratio: int, image_size: int) -> list[tuple]:
+    """The task head as (position, kind, c_in, c_out, input size, kernel) in order; each feeds the next."""
+    if task in POOL_TASKS:
+        return [("head/pool", "global_pool", channels, channels, size, 1)]
+    out_width = _DECODER_OUT_WIDTH // (224 // image_size)
+    n_up = int(math.log2(out_width / size))
+    layers: list[tuple] = []
+
+    def add(kind: str, c_out: int) -> None:
+        nonlocal channels, size
+        layers.append((f"head/{task if task == 'segmentsemantic' else 'generative'}/{len(layers)}",
+                       kind, channels, c_out, size, 3))
+        channels, size = c_out, size * 2 if kind == "deconv" else size
+
+    if task == "segmentsemantic":
+        add("conv", 1024 // ratio)
+        for _ in range(6 - n_up):
+            add("conv", channels // 2)
+        for _ in range(n_up - 1):
+            add("deconv", channels // 2)
+        add("deconv", channels)
+        add("conv", out_width)
+        return layers
+    if task not in ("autoencoder", "normal"):
+        raise ArchStringError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
+    add("conv", 1024 // ratio)
+    add("conv", 1024 // ratio)
+    for min_up, c_out in ((6, 512), (None, 512), (5, 256), (None, 128), (4, 64), (None, 64), (3, 32), (None, 32)):
+        add("deconv" if min_up is not None and n_up >= min_up else "conv", c_out // ratio)
+    add("deconv", 16 // ratio)
+    add("conv", 32 // ratio)
+    add("deconv", 16 // ratio)
+    return layers
+
+
+def surrogate(arch: str, task: str, stem_channels: int = 16, image_size: int = 224):
+    """The TransNAS-Bench-101 network NASGraph converts for ``arch`` (micro or macro) and ``task``."""
+    from nasdb.proxies.nasgraph.blocks import Block, Builder
+
+    if task not in TASKS:
+        raise ArchStringError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
+    micro = _MICRO_RE.match(arch.strip()) if isinstance(arch, str) else None
+    ops = micro_ops(arch) if micro else None
+    digits = (4, 1, 4, 1, 4) if micro else macro_digits(arch)
+    ratio = 64 // stem_channels
+    b = Builder()
+    x = b.add(Block("input", "input", 3, 3, image_size))
+    s1 = b.add(Block("stem/0", "conv", 3, stem_channels // 2, image_size, kernel=3, stride=2, padding=1), [x])
+    feeding = [b.add(Block("stem/1", "conv", stem_channels // 2, stem_channels, image_size // 2, kernel=3,
+                           stride=2, padding=1), [s1])]
+    channels, size = stem_channels, image_size // 4
+    for m, d in enumerate(digits):
+        c_out = channels * 2 if d % 2 == 0 else channels
+        stride = 2 if d > 2 else 1
+        if micro:
+            feeding = _micro_cell(b, feeding, ops, m, channels, c_out, stride, size)
+        else:
+            feeding = _basic_blocks(b, feeding, m, channels, c_out, stride, size)
+        channels, size = c_out, size // stride
+    for position, kind, c_in, c_out, in_size, kernel in _decoder_layers(task, channels, size, ratio, image_size):
+        feeding = [b.add(Block(position, kind, c_in, c_out, in_size, kernel=kernel,
+                               padding=1 if kind == "conv" else 0), feeding)]
+    return b.build()

@@ -24,6 +24,7 @@ ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.Sta
 class Result:
     """Rows (at most ``row_limit``), whether more existed, and the error message if the query failed."""
 
+    sql: str
     frame: pl.DataFrame | None
     truncated: bool = False
     error: str | None = None
@@ -63,7 +64,7 @@ def run(sql: str, row_limit: int = 10_000, seconds: float = 10.0, path: Path | N
     """Execute ``sql`` on the snapshot; every failure comes back as a message, never an exception."""
     refusal = check(sql)
     if refusal:
-        return Result(None, error=refusal)
+        return Result(sql, None, error=refusal)
     con = db.connect(path)
     outcome: dict = {}
 
@@ -80,10 +81,10 @@ def run(sql: str, row_limit: int = 10_000, seconds: float = 10.0, path: Path | N
         if worker.is_alive():
             con.interrupt()
             worker.join(5.0)
-            return Result(None, error=f"Stopped: the query ran longer than the {seconds:g} s time limit.")
+            return Result(sql, None, error=f"Stopped: the query ran longer than the {seconds:g} s time limit.")
     finally:
         con.close()
     if "error" in outcome:
-        return Result(None, error=f"{type(outcome['error']).__name__}: {outcome['error']}")
+        return Result(sql, None, error=f"{type(outcome['error']).__name__}: {outcome['error']}")
     frame, truncated = outcome["value"]
-    return Result(frame, truncated=truncated)
+    return Result(sql, frame, truncated=truncated)

@@ -12,15 +12,15 @@ from app import ui  # noqa: E402
 
 VIEWS = Path(__file__).parent / "views"
 PAGES = [
-    st.Page(VIEWS / "overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
-    st.Page(VIEWS / "correlations.py", title="Correlations", icon="📊", url_path="correlations"),
-    st.Page(VIEWS / "scatter.py", title="Proxy vs accuracy", icon="✴️", url_path="scatter"),
-    st.Page(VIEWS / "topk.py", title="Top-k retrievals", icon="🏆", url_path="topk"),
-    st.Page(VIEWS / "lookup.py", title="Architecture lookup", icon="🔎", url_path="lookup"),
-    st.Page(VIEWS / "sql.py", title="SQL console", icon="⌨️", url_path="sql"),
+    st.Page(VIEWS / "overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+    st.Page(VIEWS / "correlations.py", title="Correlations", icon=":material/grid_on:", url_path="correlations"),
+    st.Page(VIEWS / "scatter.py", title="Proxy vs accuracy", icon=":material/scatter_plot:", url_path="scatter"),
+    st.Page(VIEWS / "topk.py", title="Top-k retrievals", icon=":material/leaderboard:", url_path="topk"),
+    st.Page(VIEWS / "lookup.py", title="Architecture lookup", icon=":material/search:", url_path="lookup"),
+    st.Page(VIEWS / "sql.py", title="SQL console", icon=":material/terminal:", url_path="sql"),
 ]
 
-st.set_page_config(page_title="nasdb", page_icon="🧬", layout="wide")
+st.set_page_config(page_title="nasdb", page_icon=":material/hub:", layout="wide")
 page = st.navigation(PAGES)
 ui.snapshot()
 page.run()

@@ -1,42 +1,24 @@
 """The choices several pages share (benchmark, ground-truth target, proxy, population) and the
-proxy-vs-truth pairs they all plot, so every page means the same thing by the same words.
+proxy-vs-truth pairs they plot. Pairing and populations are nasdb.evaluate's own rules, so a page
+shows exactly the architectures `nasdb eval` ranks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 import streamlit as st
 
-from app import ui
+from app import db, ui
+from nasdb.evaluate import pairing, population
 
 POPULATIONS = {
     "all": "every architecture",
-    "non_degenerate": "without degenerate cells (output disconnected)",
-    "unique": "one per isomorphism class (smallest index)",
+    "non_degenerate": "without degenerate cells",
+    "unique": "one per isomorphism class",
 }
-_POPULATION_SQL = {
-    "all": "TRUE",
-    "non_degenerate": "NOT coalesce(a.is_degenerate, FALSE)",
-    "unique": "(a.iso_class IS NULL OR a.arch_id = a.iso_class)",
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One ground-truth column: what 'true accuracy' means on a page."""
-
-    dataset: str
-    split: str
-    metric: str
-    epochs: int | None
-    source: str
-    higher_is_better: bool
-
-    @property
-    def label(self) -> str:
-        ep = f" @{self.epochs} ep" if self.epochs is not None else ""
-        return f"{self.split} {self.metric}{ep} [{self.source}]"
 
 
 @dataclass(frozen=True)
@@ -49,50 +31,78 @@ class Proxy:
         return f"{self.proxy} ({self.source})"
 
 
+def target_label(t: pairing.Target) -> str:
+    ep = f" @{t.epochs} ep" if t.epochs is not None else ""
+    return f"{t.split} {t.metric}{ep} [{t.gt_source}]"
+
+
 def bench(key: str) -> str:
     benches = ui.query("SELECT bench FROM benchmarks ORDER BY bench")["bench"].to_list()
     default = benches.index("nb201") if "nb201" in benches else 0
     return ui.choose("Benchmark", benches, key=f"{key}_bench", index=default)
 
 
-def target(bench_name: str, key: str) -> Target:
-    """Dataset/task, then which ground-truth column of it (default: test split, a higher-is-better metric)."""
+def target(bench_name: str, key: str) -> pairing.Target:
+    """Dataset/task, then which ground-truth column of it (test split and higher-is-better metrics first)."""
     opts = ui.query(
-        "SELECT DISTINCT dataset, split, metric, epochs, source, higher_is_better FROM ground_truth "
-        "WHERE bench = ? ORDER BY dataset, split = 'test' DESC, higher_is_better DESC, metric, epochs DESC, source",
-        bench_name)
+        "SELECT DISTINCT dataset, split, metric, epochs, source AS gt_source, higher_is_better FROM ground_truth "
+        "WHERE bench = ? ORDER BY lower(dataset), split = 'test' DESC, higher_is_better DESC, metric, "
+        "epochs DESC NULLS LAST, gt_source", bench_name)
     dataset = ui.choose("Dataset / task", opts["dataset"].unique(maintain_order=True).to_list(),
                         key=f"{key}_dataset")
-    targets = [Target(**r) for r in opts.filter(pl.col("dataset") == dataset).iter_rows(named=True)]
-    return ui.choose("Ground truth", targets, key=f"{key}_target", format_func=lambda t: t.label)
+    targets = [pairing.Target(**r) for r in opts.filter(pl.col("dataset") == dataset).iter_rows(named=True)]
+    return ui.choose("Ground truth", targets, key=f"{key}_target", format_func=target_label)
 
 
 def proxy(bench_name: str, dataset: str, key: str) -> Proxy:
-    """Proxies with values for this dataset/task (or data-free ones, stored with dataset '')."""
-    opts = ui.query(
-        "SELECT DISTINCT proxy, source FROM proxies WHERE bench = ? AND dataset IN (?, '') "
-        "ORDER BY source <> 'nasdb', proxy, source", bench_name, dataset)
-    proxies = [Proxy(**r) for r in opts.iter_rows(named=True)]
+    """Proxies that pair with this dataset (its own rows, its data domain's, or data-free ones), plus
+    the n_conv baseline that evaluation always includes."""
+    rows = ui.query("SELECT DISTINCT proxy, source, dataset FROM proxies WHERE bench = ?", bench_name)
+    pairs_with = (pl.col("dataset") == "") | (pl.col("dataset").replace(pairing.DOMAIN) == pairing.domain(dataset))
+    found = rows.filter(pairs_with).select("proxy", "source").unique().sort(
+        pl.col("source") != "nasdb", "proxy", "source")
+    proxies = [Proxy(**r) for r in found.iter_rows(named=True)] + [Proxy("n_conv", pairing.BASELINE_SOURCE)]
     default = next((i for i, p in enumerate(proxies) if p.proxy == "nasgraph_avg_degree"), 0)
     return ui.choose("Proxy", proxies, key=f"{key}_proxy", format_func=lambda p: p.label, index=default)
 
 
-def population(key: str) -> str:
+def population_choice(key: str) -> str:
     return st.radio("Population", list(POPULATIONS), key=f"{key}_population", horizontal=True,
                     format_func=lambda p: POPULATIONS[p])
 
 
-def pairs(bench_name: str, t: Target, p: Proxy, pop: str) -> pl.DataFrame:
-    """One row per architecture with both a proxy value and a ground-truth value."""
-    return ui.query(
-        f"""SELECT a.arch_id, a.arch_key, a.n_conv, a.iso_class, a.is_degenerate,
-                   p.value AS proxy_value, g.value AS true_value
-            FROM proxies p
-            JOIN ground_truth g ON g.bench = p.bench AND g.arch_id = p.arch_id
-            JOIN archs a ON a.bench = p.bench AND a.arch_id = p.arch_id
-            WHERE p.bench = ? AND p.proxy = ? AND p.source = ? AND p.dataset IN (?, '')
-              AND g.dataset = ? AND g.split = ? AND g.metric = ? AND g.epochs IS NOT DISTINCT FROM ?
-              AND g.source = ? AND p.value IS NOT NULL AND isfinite(p.value) AND g.value IS NOT NULL
-              AND {_POPULATION_SQL[pop]}
-            ORDER BY a.arch_id""",
-        bench_name, p.proxy, p.source, t.dataset, t.dataset, t.split, t.metric, t.epochs, t.source)
+@st.cache_data(show_spinner=False, max_entries=32)
+def _population_ids(path: str, bench_name: str, name: str) -> np.ndarray:
+    con = db.connect(Path(path))
+    try:
+        return population.arch_ids(con, bench_name, population.parse(name))
+    finally:
+        con.close()
+
+
+def _proxy_rows(bench_name: str, p: Proxy) -> pl.DataFrame:
+    if p.source == pairing.BASELINE_SOURCE:
+        return ui.query("SELECT arch_id, '' AS dataset, ? AS proxy, ? AS source, n_conv::DOUBLE AS value "
+                        "FROM archs WHERE bench = ? AND n_conv IS NOT NULL", p.proxy, p.source, bench_name)
+    return ui.query("SELECT arch_id, dataset, proxy, source, value FROM proxies "
+                    "WHERE bench = ? AND proxy = ? AND source = ?", bench_name, p.proxy, p.source)
+
+
+def pairs(bench_name: str, t: pairing.Target, p: Proxy, pop: str) -> pl.DataFrame:
+    """One row per population architecture with a finite proxy value and finite ground truth."""
+    chosen = pairing.for_dataset(_proxy_rows(bench_name, p), t.dataset).get((p.proxy, p.source))
+    if chosen is None:
+        return pl.DataFrame(schema={"arch_id": pl.Int64, "proxy_value": pl.Float64, "true_value": pl.Float64})
+    _, values = chosen
+    truth = ui.query(
+        "SELECT arch_id, value AS true_value FROM ground_truth WHERE bench = ? AND dataset = ? AND split = ? "
+        "AND metric = ? AND epochs IS NOT DISTINCT FROM ? AND source = ?",
+        bench_name, t.dataset, t.split, t.metric, t.epochs, t.gt_source)
+    archs = ui.query("SELECT arch_id, arch_key, n_conv, iso_class, is_degenerate FROM archs WHERE bench = ?",
+                     bench_name)
+    ids = pl.DataFrame({"arch_id": _population_ids(str(ui.snapshot_path()), bench_name, pop)})
+    return (ids.join(archs, on="arch_id")
+            .join(values.rename({"value": "proxy_value"}), on="arch_id")
+            .join(truth, on="arch_id")
+            .filter(pl.col("proxy_value").is_finite() & pl.col("true_value").is_finite())
+            .sort("arch_id"))

@@ -20,14 +20,14 @@ def snapshot() -> db.Snapshot:
     try:
         snap = db.snapshot()
     except db.DatabaseBusy as e:
-        st.warning(str(e), icon="⏳")
+        st.warning(str(e), icon=":material/hourglass_top:")
         st.button("Retry", key="retry_busy")
         st.stop()
     except NasdbError as e:
         st.error(str(e))
         st.stop()
     if snap.notice:
-        st.info(snap.notice, icon="⏳")
+        st.info(snap.notice, icon=":material/hourglass_top:")
     st.session_state["snapshot"] = snap
     return snap
 
@@ -61,7 +61,7 @@ def require(table: str, what: str, command: str) -> bool:
     """True if ``table`` has rows; otherwise show why the page section is empty and how to fill it."""
     if rows(table):
         return True
-    st.info(f"{what} not computed yet — run `{command}` to fill the `{table}` table.", icon="ℹ️")
+    st.info(f"{what} not computed yet — run `{command}` to fill the `{table}` table.", icon=":material/info:")
     return False
 
 

@@ -72,7 +72,8 @@ proxies = ui.query(
               m.note, m.run_id
        FROM mine m LEFT JOIN proxies q ON q.bench = m.bench AND q.dataset = m.dataset AND q.proxy = m.proxy
             AND q.source = m.source AND q.value > m.value
-       GROUP BY ALL ORDER BY m.source <> 'nasdb', m.proxy, m.dataset""",
+       GROUP BY m.dataset, m.proxy, m.source, m.value, m.note, m.run_id
+       ORDER BY m.source <> 'nasdb', m.proxy, m.dataset""",
     bench, aid)
 ui.table_or_note(proxies, "No proxy values stored for this architecture yet — run `nasdb score`.",
                  key="lookup_proxies")

@@ -10,7 +10,7 @@ from app import selection, ui
 
 COLOURS = {
     "n_conv": ("n_conv:O", "convolutions in the cell"),
-    "iso_size": ("iso_size:Q", "archs in the same isomorphism class"),
+    "iso_size": ("iso_size:Q", "archs in its isomorphism class"),
     "is_degenerate": ("is_degenerate:N", "degenerate (output disconnected)"),
 }
 
@@ -22,24 +22,28 @@ with left:
 with right:
     proxy = selection.proxy(bench, target.dataset, "scatter")
     colour = st.selectbox("Colour by", list(COLOURS), key="scatter_colour", format_func=lambda c: COLOURS[c][1])
-population = selection.population("scatter")
+population = selection.population_choice("scatter")
 
 data = selection.pairs(bench, target, proxy, population)
 if data.height < 3:
-    st.info(f"Only {data.height} architecture(s) have both {proxy.label} and {target.dataset} {target.label}.")
+    st.info(f"Only {data.height} architecture(s) have both {proxy.label} and "
+            f"{target.dataset} {selection.target_label(target)}: nothing to correlate.")
     st.stop()
 data = data.with_columns(iso_size=pl.len().over(pl.coalesce("iso_class", "arch_id")))
-rho = stats.spearmanr(data["proxy_value"], data["true_value"]).statistic
-tau = stats.kendalltau(data["proxy_value"], data["true_value"]).statistic
+goodness = data["true_value"] if target.higher_is_better else -data["true_value"]
+rho = stats.spearmanr(data["proxy_value"], goodness).statistic
+tau = stats.kendalltau(data["proxy_value"], goodness).statistic
 title = f"{proxy.proxy} vs {target.dataset}: Spearman ρ = {rho:.3f}, Kendall τ = {tau:.3f} (n = {data.height:,})"
-st.markdown(f"**{title}**")
+if not target.higher_is_better:
+    st.caption(f"{target.metric} is lower-is-better: correlations are with its negation, so positive = good proxy.")
 
-shown = data.select("arch_id", "proxy_value", "true_value", colour)  # few columns: 15k points stay light
 field, legend = COLOURS[colour]
-chart = alt.Chart(shown.to_pandas(), title=title).mark_circle(size=12, opacity=0.5).encode(
+shown = data.select("arch_id", "proxy_value", "true_value", colour)  # few columns keep 15k points light
+chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start")).mark_circle(
+    size=12, opacity=0.5).encode(
     x=alt.X("proxy_value:Q", title=proxy.label, scale=alt.Scale(zero=False)),
-    y=alt.Y("true_value:Q", title=f"{target.dataset} {target.label}", scale=alt.Scale(zero=False)),
+    y=alt.Y("true_value:Q", title=f"{target.dataset} {selection.target_label(target)}", scale=alt.Scale(zero=False)),
     color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
     tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
-).interactive()
+).properties(height=480).interactive()
 ui.chart_with_table(chart, data.drop("iso_class"), key="scatter")

@@ -37,6 +37,7 @@ if submitted:
 result: console.Result | None = st.session_state.get("sql_result")
 if result is None:
     st.stop()
+st.caption(f"Result of: `{result.sql}`")
 if result.error:
     st.error(result.error)
     st.stop()

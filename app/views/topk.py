@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app import selection, ui
+from nasdb.evaluate import pairing
 
 st.title("Top-k retrievals")
 left, right = st.columns(2)
@@ -15,11 +16,11 @@ with left:
 with right:
     proxy = selection.proxy(bench, target.dataset, "topk")
     k = st.number_input("k", min_value=1, max_value=1000, value=10, step=1, key="topk_k")
-population = selection.population("topk")
+population = selection.population_choice("topk")
 
 data = selection.pairs(bench, target, proxy, population)
 if data.height == 0:
-    st.info(f"No architecture has both {proxy.label} and {target.dataset} {target.label}.")
+    st.info(f"No architecture has both {proxy.label} and {target.dataset} {selection.target_label(target)}.")
     st.stop()
 k = min(int(k), data.height)
 ranked = data.with_columns(
@@ -37,6 +38,34 @@ c[2].metric("best true value in the population", f"{best:.3f}", help=f"{data.hei
 st.dataframe(top.select("proxy_rank", "arch_id", "arch_key", "proxy_value", "true_value", "true_rank",
                         "in_true_top_k", "n_conv"), hide_index=True, key="topk_table")
 
-st.subheader("Stored evaluation")
+KEY_SQL = ("bench = ? AND dataset = ? AND split = ? AND metric = ? AND epochs IS NOT DISTINCT FROM ? "
+           "AND gt_source = ? AND population = ? AND arch_set = 'own'")
+key_params = (bench, target.dataset, target.split, target.metric, target.epochs, target.gt_source, population)
+
+st.subheader("Stored top-k evaluation (`nasdb eval`)")
+if ui.require("topk", "Top-k evaluations", "nasdb eval"):
+    stored = ui.query(f"SELECT k_spec, k, n, precision_at_k, best_true, mean_true, best_percentile, note "
+                      f"FROM topk WHERE {KEY_SQL} AND proxy = ? AND proxy_source = ? ORDER BY k",
+                      *key_params, proxy.proxy, proxy.source)
+    ui.table_or_note(stored, f"No stored top-k rows for {proxy.label} with this target and population.",
+                     key="topk_stored")
+
+st.subheader("Search simulation: the proxy's pick among N random architectures")
 if ui.require("search_sim", "Search simulations", "nasdb eval"):
-    pass
+    sim = ui.query(f"SELECT proxy, proxy_source, n_sample, trials, mean_true, std_true, mean_regret, p_best, "
+                   f"mean_oracle, note FROM search_sim WHERE {KEY_SQL} "
+                   f"AND ((proxy = ? AND proxy_source = ?) OR proxy_source = ?) ORDER BY proxy, n_sample",
+                   *key_params, proxy.proxy, proxy.source, pairing.BASELINE_SOURCE)
+    if sim.height == 0:
+        st.info(f"No search simulation stored for {proxy.label} with this target and population.")
+    else:
+        oracle = (sim.group_by("n_sample").agg(pl.col("mean_oracle").first().alias("mean_true"))
+                  .with_columns(series=pl.lit("best in sample (oracle)")))
+        lines = pl.concat([sim.select("n_sample", "mean_true", series=pl.format("{} ({})", "proxy", "proxy_source")),
+                           oracle.select("n_sample", "mean_true", "series")])
+        chart = alt.Chart(lines.to_pandas()).mark_line(point=True).encode(
+            x=alt.X("n_sample:Q", title="N architectures sampled", scale=alt.Scale(type="log")),
+            y=alt.Y("mean_true:Q", title=f"mean true {target.metric} of the pick", scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", title=None),
+            tooltip=["series:N", "n_sample:Q", alt.Tooltip("mean_true:Q", format=".3f")])
+        ui.chart_with_table(chart, sim, key="topk_search")

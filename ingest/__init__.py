@@ -19,5 +19,6 @@ JOBS = [
     "robustness",
     "naswot",
     "suite_zero",
+    "suite_zero_nb101",
     "graf",
 ]

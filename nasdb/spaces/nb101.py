@@ -72,10 +72,11 @@ def _check_shape(m: np.ndarray, ops: list[str]) -> None:
         raise InvalidCellError(f"NB101 cell has {m.shape[0]} vertices in its matrix but {len(ops)} ops")
     if m.shape[0] < 2:
         raise InvalidCellError(f"NB101 cell needs at least input and output vertices, got {m.shape[0]}")
-    if not np.isin(m, (0, 1)).all():
+    if not ((m == 0) | (m == 1)).all():
         raise InvalidCellError(f"NB101 adjacency entries must be 0 or 1, got {sorted(set(m.ravel().tolist()))}")
-    if np.tril(m).any():
-        i, j = map(int, np.argwhere(np.tril(m))[0])
+    lower = np.tril(m)
+    if lower.any():
+        i, j = map(int, np.argwhere(lower)[0])
         raise InvalidCellError(f"NB101 adjacency must be strictly upper triangular; edge {i}->{j} is not")
 
 
@@ -172,18 +173,34 @@ def from_naslib(key: tuple[int, ...] | str) -> Cell:
     return spec(np.array(t[:49]).reshape(7, 7), [NASLIB_OPS[c] for c in t[49:]])
 
 
+def naslib_order(n: int) -> list[int]:
+    """Rows of a zero-padded (padding after the output) n-vertex cell, in NASLib 56-tuple order:
+    the padding vertices move before the output, which NASLib requires at position 6."""
+    return [*range(n - 1), *range(n, MAX_VERTICES), n - 1]
+
+
+_NASLIB_OF_LABEL = np.zeros(256, dtype=np.int8)  # indexed by hash label (negative labels wrap around)
+for _op, _label in HASH_LABELS.items():
+    _NASLIB_OF_LABEL[_label] = NASLIB_OP_IDS[_op]
+_NASLIB_OF_LABEL[PADDING_CODE] = NASLIB_OP_IDS[NASLIB_PADDING_OP]
+
+
+def naslib_tuples(matrices: np.ndarray, labels: np.ndarray, n_vertices: np.ndarray) -> np.ndarray:
+    """(N, 56) NASLib tuples of N cells given zero-padded (N, 7, 7) matrices and (N, 7) hash labels."""
+    out = np.empty((len(n_vertices), 56), dtype=np.int8)
+    for n in np.unique(n_vertices):
+        rows = np.flatnonzero(n_vertices == n)
+        order = naslib_order(int(n))
+        out[rows, :49] = matrices[rows][:, order][:, :, order].reshape(len(rows), 49)
+        out[rows, 49:] = _NASLIB_OF_LABEL[labels[rows][:, order]]
+    return out
+
+
 def to_naslib(cell: Cell) -> tuple[int, ...]:
     """Cell -> NASLib 56-tuple; a cell with < 7 vertices gets isolated padding vertices before its output."""
-    n, pad = cell.n_vertices, MAX_VERTICES - cell.n_vertices
-    order = list(range(n - 1)) + [None] * pad + [n - 1]  # None = padding vertex
-    m = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=int)
-    src = cell.array()
-    for i, a in enumerate(order):
-        for j, b in enumerate(order):
-            if a is not None and b is not None:
-                m[i, j] = src[a, b]
-    ops = [NASLIB_OP_IDS[cell.ops[a] if a is not None else NASLIB_PADDING_OP] for a in order]
-    return tuple(m.ravel().tolist()) + tuple(ops)
+    m, codes = to_padded(cell)
+    t = naslib_tuples(np.array([m], dtype=np.int8), np.array([codes], dtype=np.int8), np.array([cell.n_vertices]))
+    return tuple(t[0].tolist())
 
 
 def naslib_string(cell: Cell) -> str:

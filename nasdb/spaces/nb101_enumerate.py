@@ -2,10 +2,11 @@
 
 Like NB101's ``generate_graphs.py``: every upper-triangular matrix with 2..7 vertices, <= 9 edges and
 no dangling vertex, times every labelling of its inner vertices, de-duplicated by module hash; the
-first cell met in that order represents its class. md5-hashing all 1.29 M labelled graphs in Python
-would take an hour, so a numba kernel first groups them with a 64-bit hash of the *same*
+first cell met in that order represents its class. md5-hashing all 1.29 M labelled graphs is the
+slow part, so a numba kernel first groups them with a 64-bit hash of the *same*
 Weisfeiler-Lehman refinement (equal md5 hash <=> equal 64-bit hash, barring collisions, which the
-final count check would expose); only one representative per group is md5-hashed.
+final count check would expose); only one representative per group is md5-hashed
+(with the numba MD5 of nb101_hash_numba).
 Row order of the result = sorted md5 hash = ``arch_id``.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from nasdb import config
 from nasdb.spaces import nb101
+from nasdb.spaces.nb101_hash_numba import hex_strings, module_hashes
 
 CACHE_NAME = "nb101/cells-v1.npz"
 N_OPS = len(nb101.OPS)
@@ -60,14 +62,6 @@ def full_dag_bits(n: int, max_edges: int) -> np.ndarray:
         if v > 0:
             ok &= (bits & in_mask) != 0
     return bits[ok]
-
-
-def bits_to_matrix(bits: int, n: int, size: int = nb101.MAX_VERTICES) -> np.ndarray:
-    m = np.zeros((size, size), dtype=np.int8)
-    for y in range(n):
-        for x in range(y):
-            m[x, y] = (bits >> (x + y * (y - 1) // 2)) & 1
-    return m
 
 
 @numba.njit(cache=True)
@@ -137,7 +131,23 @@ def _representatives(max_vertices: int, max_edges: int):
     fp = np.concatenate(fps)
     _, first = np.unique(fp, return_index=True)
     first.sort()
-    return np.concatenate(ns)[first], np.concatenate(bits_of)[first], np.concatenate(labs)[first], len(fp)
+    return np.concatenate(ns)[first], np.concatenate(bits_of)[first], np.concatenate(labs)[first]
+
+
+def _expand(ns: np.ndarray, bits: np.ndarray, labs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, edge bits, labelling index) -> zero-padded (N, 7, 7) matrices and (N, 7) hash labels."""
+    size = nb101.MAX_VERTICES
+    matrices = np.zeros((len(ns), size, size), dtype=np.int8)
+    for y in range(size):
+        for x in range(y):
+            matrices[:, x, y] = (bits >> (x + y * (y - 1) // 2)) & 1
+    labels = np.full((len(ns), size), nb101.PADDING_CODE, dtype=np.int8)
+    for n in np.unique(ns):
+        rows = np.flatnonzero(ns == n)
+        labels[rows, 0], labels[rows, n - 1] = nb101.HASH_LABELS[nb101.INPUT], nb101.HASH_LABELS[nb101.OUTPUT]
+        for v in range(1, n - 1):  # itertools.product order: vertex 1 is the most significant digit
+            labels[rows, v] = (labs[rows] // N_OPS ** (n - 2 - v)) % N_OPS
+    return matrices, labels
 
 
 def enumerate_cells(max_vertices: int = nb101.MAX_VERTICES, max_edges: int = nb101.MAX_EDGES,
@@ -145,18 +155,13 @@ def enumerate_cells(max_vertices: int = nb101.MAX_VERTICES, max_edges: int = nb1
     """Compute the space from scratch (use :func:`load` for the cached full space)."""
     from tqdm import tqdm
 
-    ns, bits, labs, _ = _representatives(max_vertices, max_edges)
-    size = nb101.MAX_VERTICES
-    matrices = np.zeros((len(ns), size, size), dtype=np.int8)
-    labels = np.full((len(ns), size), nb101.PADDING_CODE, dtype=np.int8)
-    hashes = []
-    for i in tqdm(range(len(ns)), desc="nb101 hashes", unit="cell", disable=not progress, mininterval=1):
-        n, k = int(ns[i]), int(labs[i])
-        matrices[i] = bits_to_matrix(int(bits[i]), n, size)
-        inner = [(k // N_OPS ** (n - 2 - v)) % N_OPS for v in range(1, n - 1)]
-        labels[i, :n] = [-1, *inner, -2]
-        hashes.append(nb101.module_hash(matrices[i, :n, :n], labels[i, :n].tolist()))
-    hashes = np.array(hashes)
+    ns, bits, labs = _representatives(max_vertices, max_edges)
+    matrices, labels = _expand(ns, bits, labs)
+    chunk = 20_000
+    hashes = np.empty(len(ns), dtype="U32")
+    for start in tqdm(range(0, len(ns), chunk), desc="nb101 hashes", unit="chunk", disable=not progress):
+        sl = slice(start, start + chunk)
+        hashes[sl] = hex_strings(module_hashes(matrices[sl], labels[sl], ns[sl]))
     order = np.argsort(hashes, kind="stable")
     return Cells(hashes[order], ns[order], matrices[order], labels[order])
 
@@ -166,7 +171,7 @@ def cache_path(cache: Path | None = None) -> Path:
 
 
 def load(cache: Path | None = None, progress: bool = True) -> Cells:
-    """The full space (423,624 cells), from the cache or computed once (~2-3 min) and cached atomically."""
+    """The full space (423,624 cells), from the cache or computed once (~1 min) and cached atomically."""
     path = cache_path(cache)
     if path.is_file():
         with np.load(path) as z:

@@ -1,0 +1,1 @@
+"""Readers for benchmark file formats that need more than CSV/JSON (no framework dependencies)."""

@@ -1,0 +1,168 @@
+"""`nasdb score nasgraph` on real DuckDB files built from the mirror: values, provenance, resume."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from nasdb import store
+from nasdb.errors import NasdbError
+from nasdb.proxies import registry
+from nasdb.proxies.runs import score_bench
+from nasdb.spaces import tnb101
+
+# NASGRAPH.md section 5: full-space Spearman of the average degree with NB201 test accuracy
+PUBLISHED = {"cifar10-valid": 0.777, "cifar100": 0.796, "ImageNet16-120": 0.769}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, cache, mirror) -> Path:
+    """NB201 + TNB101 archs and ground truth, no proxies yet. Copy before writing."""
+    from ingest.runner import run_jobs
+
+    path = tmp_path_factory.mktemp("nasgraph") / "ingested.duckdb"
+    con = store.connect(path)
+    run_jobs(con, ["nb201", "tnb101"], cache=cache, mirror=mirror, progress=False)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def scored(ingested, tmp_path_factory) -> Path:
+    """The ingested database with the whole NB201 space scored in fast mode."""
+    path = tmp_path_factory.mktemp("nasgraph") / "scored.duckdb"
+    shutil.copy(ingested, path)
+    con = store.connect(path)
+    score_bench(con, "nb201", progress=False)
+    con.close()
+    return path
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "db.duckdb"
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_full_nb201_space_reaches_published_correlations(scored):
+    con = store.connect(scored, read_only=True)
+    for dataset, published in PUBLISHED.items():
+        rows = con.execute(
+            "SELECT p.value, g.value FROM proxies p JOIN ground_truth g USING (bench, arch_id, dataset) "
+            "WHERE p.bench = 'nb201' AND p.proxy = 'nasgraph_avg_degree' AND g.split = 'test' "
+            "AND g.metric = 'accuracy' AND p.dataset = ?", [dataset]).fetchall()
+        assert len(rows) == 15625
+        rho = spearmanr([r[0] for r in rows], [r[1] for r in rows]).statistic
+        assert abs(rho - published) <= 0.02, (dataset, rho)
+
+
+def test_run_rows_and_provenance(scored):
+    con = store.connect(scored, read_only=True)
+    n, distinct = con.execute("SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)) FROM proxies "
+                              "WHERE bench = 'nb201' AND source = 'nasdb'").fetchone()
+    assert n == distinct == 15625 * len(registry.NB201_DATASETS) * len(registry.PROXIES)
+    assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'nb201' AND value IS NULL").fetchone()[0] == 0
+    # the graph is data-free: every NB201 dataset name carries the same value
+    assert con.execute("SELECT max(n) FROM (SELECT count(DISTINCT value) n FROM proxies WHERE bench = 'nb201' "
+                       "GROUP BY arch_id, proxy)").fetchone()[0] == 1
+    run = con.execute("SELECT run_id, proxy, settings, code_version, seconds, n_archs, status FROM proxy_runs "
+                      "WHERE bench = 'nb201'").fetchall()
+    assert len(run) == 1
+    run_id, proxy, settings, code_version, seconds, n_archs, status = run[0]
+    settings = json.loads(settings)
+    assert (proxy, n_archs, status) == ("nasgraph", 15625, "complete")
+    assert settings["seed"] == 0 and settings["mode"] == "fast" and settings["surrogate"]["stem_channels"] == 16
+    assert code_version.startswith("0.") and seconds > 0
+    assert con.execute("SELECT count(DISTINCT run_id) FROM proxies WHERE bench = 'nb201'").fetchone() == (1,)
+
+
+def test_rerun_replaces_rows_without_duplicates(scored, tmp_path):
+    path = _copy(scored, tmp_path)
+    con = store.connect(path)
+    before = con.execute("SELECT arch_id, dataset, proxy, value FROM proxies ORDER BY ALL").fetchall()
+    r = score_bench(con, "nb201", progress=False, chunk_size=8192)
+    assert r.resumed_chunks == 0 and r.n_rows == len(before)
+    assert con.execute("SELECT arch_id, dataset, proxy, value FROM proxies ORDER BY ALL").fetchall() == before
+
+
+def test_a_completed_run_supersedes_other_nasgraph_runs(scored, tmp_path):
+    path = _copy(scored, tmp_path)
+    con = store.connect(path)
+    r = score_bench(con, "nb201", seed=1, sample=40, progress=False)
+    assert r.n_rows == 40 * len(registry.NB201_DATASETS) * len(registry.PROXIES)
+    assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'nb201'").fetchone()[0] == r.n_rows
+    assert dict(con.execute("SELECT status, count(*) FROM proxy_runs GROUP BY status").fetchall()) == \
+        {"complete": 1, "superseded": 1}
+
+
+def _progress_reached(proc: subprocess.Popen, done: int, total: int) -> bool:
+    """Read the tqdm bar from stderr until it shows ``done/total`` (or the process ends)."""
+    buf = b""
+    while proc.poll() is None:
+        buf += proc.stderr.read1(4096)
+        if f" {done}/{total} ".encode() in buf:
+            return True
+    return False
+
+
+def test_killed_run_resumes_keeping_finished_chunks(ingested, tmp_path):
+    path = _copy(ingested, tmp_path)
+    cmd = [sys.executable, "-m", "nasdb.cli", "--db", str(path), "score", "nasgraph", "--bench", "nb201",
+           "--mode", "reference", "--sample", "12", "--seed", "3"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=os.environ.copy())
+    try:
+        assert _progress_reached(proc, 4, 12), "the first chunk never finished"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    con = store.connect(path)
+    partial = con.execute("SELECT count(*) FROM proxies").fetchone()[0]
+    assert 0 < partial < 12 * 4 * 8 and partial % (4 * 4 * 8) == 0  # whole chunks only
+    assert con.execute("SELECT status FROM proxy_runs").fetchall() == [("running",)]
+    r = score_bench(con, "nb201", mode="reference", seed=3, sample=12, progress=False)
+    assert r.resumed_chunks >= 1
+    n, distinct = con.execute("SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)) FROM proxies").fetchone()
+    assert n == distinct == 12 * 4 * 8
+    assert con.execute("SELECT status FROM proxy_runs").fetchall() == [("complete",)]
+
+
+def test_tnb101_rows_are_per_task_and_join_ground_truth(ingested, tmp_path):
+    con = store.connect(_copy(ingested, tmp_path))
+    r = score_bench(con, "tnb101_micro", sample=30, progress=False)
+    assert r.n_rows == 30 * len(tnb101.TASKS) * len(registry.PROXIES)
+    tasks = {t for (t,) in con.execute("SELECT DISTINCT dataset FROM proxies").fetchall()}
+    assert tasks == set(tnb101.TASKS)
+    joined = con.execute("SELECT count(DISTINCT (p.arch_id, p.dataset)) FROM proxies p JOIN ground_truth g "
+                         "USING (bench, arch_id, dataset) WHERE g.split = 'test'").fetchone()[0]
+    assert joined == 30 * len(tnb101.TASKS)
+    keys = con.execute("SELECT DISTINCT a.arch_key FROM proxies p JOIN archs a USING (bench, arch_id)").fetchall()
+    assert all(k.startswith("64-41414-") for (k,) in keys)
+
+
+def test_bad_sample_is_refused_and_leaves_the_database_unchanged(scored, tmp_path):
+    con = store.connect(_copy(scored, tmp_path))
+    before = con.execute("SELECT (SELECT count(*) FROM proxies), (SELECT count(*) FROM proxy_runs)").fetchone()
+    with pytest.raises(NasdbError, match="--sample"):
+        score_bench(con, "nb201", sample=0, progress=False)
+    assert con.execute("SELECT (SELECT count(*) FROM proxies), (SELECT count(*) FROM proxy_runs)").fetchone() == before
+
+
+def test_cli_names_the_missing_ingest(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(tmp_path / "empty.duckdb"), "score",
+                          "nasgraph", "--bench", "nb201", "--quiet"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "no nb201 architectures" in out.stderr and "nasdb ingest nb201" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -51,7 +51,11 @@ def target(bench_name: str, key: str) -> pairing.Target:
     dataset = ui.choose("Dataset / task", opts["dataset"].unique(maintain_order=True).to_list(),
                         key=f"{key}_dataset")
     targets = [pairing.Target(**r) for r in opts.filter(pl.col("dataset") == dataset).iter_rows(named=True)]
-    return ui.choose("Ground truth", targets, key=f"{key}_target", format_func=target_label)
+    # choose by position: Streamlit keeps a keyed widget's old value object when its label still matches,
+    # and two datasets' targets share labels ("test accuracy @200 ep"), so objects would go stale
+    i = ui.choose("Ground truth", list(range(len(targets))), key=f"{key}_target",
+                  format_func=lambda i: target_label(targets[i]))
+    return targets[i]
 
 
 def proxy(bench_name: str, dataset: str, key: str) -> Proxy:

@@ -1,0 +1,246 @@
+"""The dashboard driven by Streamlit's AppTest on a database built from the mirror.
+
+Numbers shown by the pages are checked against the mirrored source files read here directly
+(pandas / csv) and scipy, never against the app's own code paths.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from streamlit.testing.v1 import AppTest
+
+import appdb
+
+MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
+VIEWS = ["views/overview.py", "views/correlations.py", "views/scatter.py", "views/topk.py", "views/lookup.py",
+         "views/sql.py"]
+ARCH_9930 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, cache, mirror) -> Path:
+    return appdb.build(tmp_path_factory.getbasetemp(), cache, mirror)
+
+
+@pytest.fixture(scope="module")
+def naswot(mirror) -> pd.DataFrame:
+    """The NASWOT release read directly: NB201 index, v1 score (NaN for cut-off cells), cifar10 test accuracy."""
+    return pd.read_pickle(mirror / "zc" / "naswot" / "arch_score_acc.pd")
+
+
+@pytest.fixture
+def app(db, tmp_path, monkeypatch):
+    """A fresh app session on ``db`` with its own snapshot directory."""
+    monkeypatch.setenv("NASDB_DB", str(db))
+    monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
+    at = AppTest.from_file(str(MAIN), default_timeout=120)
+    at.run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _page(at: AppTest, view: str) -> AppTest:
+    at.switch_page(view).run()
+    _ok(at)
+    return at
+
+
+def _pick(at: AppTest, key: str, label_start: str) -> None:
+    """Choose the selectbox option whose shown label starts with ``label_start``."""
+    box = at.selectbox(key=key)
+    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(label_start))).run()
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The shown table that has ``column`` (tables carry no key in AppTest's element tree)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _chart_title(at: AppTest) -> str:
+    return json.loads(at.get("vega_lite_chart")[0].proto.spec)["title"]["text"]
+
+
+def test_every_page_runs(app):
+    for view in VIEWS:
+        _page(app, view)
+
+
+def test_overview_counts_match_the_sources(app):
+    metrics = {m.label: m.value for m in app.metric}
+    # NB201 15,625 cells + TransNAS-Bench-101 3,256 macro + 4,096 micro (the benchmarks' published sizes)
+    assert metrics["Architectures"] == f"{15625 + 3256 + 4096:,}"
+    assert metrics["Benchmarks"] == "3"
+    assert metrics["Proxy values"] == "15,625"  # NASWOT's score column: one value (or NULL) per cell
+
+
+def test_scatter_title_is_the_rank_correlation_of_the_points(app, naswot):
+    _page(app, "views/scatter.py")
+    app.selectbox(key="scatter_dataset").set_value("cifar10").run()
+    _pick(app, "scatter_proxy", "naswot_v1 (")
+    _ok(app)
+    d = naswot.dropna(subset=["score"])
+    rho = stats.spearmanr(d["score"], d["test_top1"]).statistic
+    tau = stats.kendalltau(d["score"], d["test_top1"]).statistic
+    assert f"Spearman ρ = {rho:.3f}, Kendall τ = {tau:.3f} (n = {len(d):,})" in _chart_title(app)
+    for colour in ("iso_size", "is_degenerate", "n_conv"):
+        app.selectbox(key="scatter_colour").set_value(colour).run()
+        _ok(app)
+    for population in ("unique", "non_degenerate", "all"):
+        app.radio(key="scatter_population").set_value(population).run()
+        _ok(app)
+
+
+def test_scatter_n_conv_baseline_on_each_dataset(app, mirror):
+    """The n_conv baseline vs NB201 test accuracy, recomputed from the mirrored CSVs by counting ops."""
+    _page(app, "views/scatter.py")
+    _pick(app, "scatter_proxy", "n_conv (")
+    for dataset, csv_name in [("cifar10-valid", "cifar10"), ("cifar100", "cifar100"),
+                              ("ImageNet16-120", "ImageNet16-120")]:
+        app.selectbox(key="scatter_dataset").set_value(dataset).run()
+        _ok(app)
+        with open(mirror / "nb201" / f"nasbench201_{csv_name}.csv") as f:
+            rows = list(csv.DictReader(f))
+        n_conv = [r["arch str"].count("conv") for r in rows]
+        acc = [float(r["test accuracy"]) for r in rows]
+        rho = stats.spearmanr(n_conv, acc).statistic
+        assert f"Spearman ρ = {rho:.3f}" in _chart_title(app), dataset
+
+
+def test_topk_lists_the_proxys_best_with_true_ranks(app, naswot):
+    _page(app, "views/topk.py")
+    app.selectbox(key="topk_dataset").set_value("cifar10").run()
+    _pick(app, "topk_proxy", "naswot_v1 (")
+    app.number_input(key="topk_k").set_value(20).run()
+    _ok(app)
+    d = naswot.dropna(subset=["score"]).sort_values(["score", "arch"], ascending=[False, True])
+    true_rank = d["test_top1"].rank(method="min", ascending=False).astype(int)
+    top = d.head(20)
+    shown = _table(app, "true_rank")
+    assert shown["arch_id"].tolist() == top["arch"].tolist()
+    assert shown["true_rank"].tolist() == true_rank.loc[top.index].tolist()
+    assert np.allclose(shown["true_value"], top["test_top1"])
+    precision = (true_rank.loc[top.index] <= 20).mean()
+    assert {m.label: m.value for m in app.metric}["precision@20"] == f"{precision:.3f}"
+    for population in ("unique", "non_degenerate"):
+        app.radio(key="topk_population").set_value(population).run()
+        _ok(app)
+
+
+def test_lookup_by_index_string_and_tnb101_name(app, mirror):
+    _page(app, "views/lookup.py")
+    with open(mirror / "nb201" / "nasbench201_cifar100.csv") as f:
+        row = next(r for r in csv.DictReader(f) if r["file id"] == "9930")
+    assert row["arch str"] == ARCH_9930
+    for text in ("9930", ARCH_9930):
+        app.text_input(key="lookup_arch").input(text).run()
+        _ok(app)
+        truth = _table(app, "higher_is_better")
+        c100 = truth[(truth.dataset == "cifar100") & (truth.split == "test")]["value"]
+        assert c100.tolist() == pytest.approx([float(row["test accuracy"])])
+        dot = app.get("graphviz_chart")[0].proto.spec
+        assert dot.count("nor_conv_3x3") == 5 and '0 -> 3 [label="skip_connect"' in dot
+    # TNB101 micro: id = 3256 + the six digits read in base 4 (README of the mirror); 3_13_022 -> 3130224
+    app.text_input(key="lookup_arch").input("64-41414-3_13_022").run()
+    _ok(app)
+    assert f"tnb101_micro #{3256 + int('313022', 4)}" in [h.value for h in app.subheader]
+    app.text_input(key="lookup_arch").input("|nor_conv_3x3~0|+|bogus~0|").run()
+    assert not app.exception
+    assert "malformed NB201 architecture" in app.error[0].value
+
+
+def _run_sql(app: AppTest, sql: str, row_limit: int = 10_000, seconds: float = 10.0) -> AppTest:
+    text_key = next(t.key for t in app.text_area if t.key.startswith("sql_text_"))
+    app.text_area(key=text_key).input(sql)
+    app.number_input(key="sql_row_limit").set_value(row_limit)
+    app.number_input(key="sql_seconds").set_value(seconds)
+    app.button[0].click().run()  # the form's "Run query"
+    assert not app.exception
+    return app
+
+
+def test_sql_console_limits_refusals_and_downloads(app):
+    _page(app, "views/sql.py")
+    for example in app.selectbox(key="sql_example").options:
+        app.selectbox(key="sql_example").set_value(example).run()
+        _ok(app)
+    _run_sql(app, "SELECT arch_id FROM archs WHERE bench = 'nb201' ORDER BY arch_id", row_limit=100)
+    assert _table(app, "arch_id")["arch_id"].tolist() == list(range(100))
+    assert "row limit" in app.success[0].value
+    assert [b.label for b in app.get("download_button")] == ["Download CSV", "Download Parquet"]
+    for sql in ["SELECT * FROM read_csv('/etc/passwd')", "COPY archs TO '/tmp/x.csv'", "ATTACH 'x.duckdb'",
+                "INSTALL httpfs", "LOAD httpfs", "SET threads = 8", "PRAGMA threads = 8", "DROP TABLE archs",
+                "SELECT 1; SELECT 2"]:
+        _run_sql(app, sql)
+        assert app.error, sql
+    _run_sql(app, "SELECT count(*) FROM range(1000000000000)", seconds=1.0)
+    assert "time limit" in app.error[0].value
+    _run_sql(app, "SELECT count(*) AS n FROM archs")
+    assert _table(app, "n")["n"].tolist() == [15625 + 3256 + 4096]
+
+
+def _hold_write_lock(path: Path, *sql: str) -> subprocess.Popen:
+    """Another process that runs ``sql`` on ``path`` and then holds its write lock until its stdin closes."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "[c.execute(q) for q in sys.argv[2:]]; print('locked', flush=True); sys.stdin.read()", str(path), *sql],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    return p
+
+
+def test_busy_database_without_snapshot_shows_notice(db, tmp_path, monkeypatch):
+    locked = tmp_path / "locked.duckdb"
+    shutil.copyfile(db, locked)
+    monkeypatch.setenv("NASDB_DB", str(locked))
+    monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
+    writer = _hold_write_lock(locked, "BEGIN", "INSERT INTO meta VALUES ('writer', 'busy')")
+    try:
+        at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+        assert not at.exception
+        assert "Database busy" in at.warning[0].value
+    finally:
+        writer.stdin.close()
+        writer.wait(30)
+    at.button(key="retry_busy").click().run()
+    _ok(at)
+    assert not at.warning
+
+
+def test_busy_database_serves_the_last_snapshot(db, tmp_path, monkeypatch):
+    live = tmp_path / "live.duckdb"
+    shutil.copyfile(db, live)
+    monkeypatch.setenv("NASDB_DB", str(live))
+    monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
+    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+    _ok(at)
+    # a scoring job changes the file (committed, checkpointed) and keeps holding the write lock
+    writer = _hold_write_lock(live, "CREATE TABLE scoring_in_progress AS SELECT * FROM range(100000)", "CHECKPOINT")
+    try:
+        for view in VIEWS:
+            at.switch_page(view).run()
+            _ok(at)
+            assert "Showing the last complete state" in at.info[0].value
+        _run_sql(at, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'scoring_in_progress'")
+        assert _table(at, "n")["n"].tolist() == [0]  # the snapshot predates the writer
+    finally:
+        writer.stdin.close()
+        writer.wait(30)
+    at.switch_page("views/sql.py").run()
+    _ok(at)
+    assert not any("last complete state" in i.value for i in at.info)  # refreshed once the writer left
+    _run_sql(at, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'scoring_in_progress'")
+    assert _table(at, "n")["n"].tolist() == [1]

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +20,9 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 import appdb
+from app import db as app_db
+from nasdb import cli
+from nasdb.commands import app as app_command
 
 MAIN = Path(__file__).resolve().parents[1] / "app" / "main.py"
 VIEWS = ["views/overview.py", "views/correlations.py", "views/scatter.py", "views/topk.py", "views/lookup.py",
@@ -244,3 +248,87 @@ def test_busy_database_serves_the_last_snapshot(db, tmp_path, monkeypatch):
     assert not any("last complete state" in i.value for i in at.info)  # refreshed once the writer left
     _run_sql(at, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'scoring_in_progress'")
     assert _table(at, "n")["n"].tolist() == [1]
+
+
+@pytest.fixture(scope="module")
+def eval_db(db, tmp_path_factory, naswot) -> Path:
+    """The app database plus evaluation rows written here (scipy on the NASWOT file) in nasdb's eval schema."""
+    from nasdb.evaluate import schema
+
+    path = tmp_path_factory.mktemp("eval") / "nasdb.duckdb"
+    shutil.copyfile(db, path)
+    d = naswot.dropna(subset=["score"])
+    n_conv = d["cellstr"].str.count("conv")
+    key = ("'fixture', 'nb201', 'cifar10', 'test', 'accuracy', 200, 'naswot', TRUE")
+    con = duckdb.connect(str(path))
+    schema.ensure(con)
+    for proxy, source, x in [("naswot_v1", "peer:naswot", d["score"]), ("n_conv", "baseline:archs", n_conv)]:
+        rho, tau = stats.spearmanr(x, d["test_top1"]).statistic, stats.kendalltau(x, d["test_top1"]).statistic
+        con.execute(f"INSERT INTO correlations (run_id, bench, dataset, split, metric, epochs, gt_source, "
+                    f"higher_is_better, proxy, proxy_source, proxy_dataset, population, arch_set, n, spearman, "
+                    f"spearman_lo, spearman_hi, kendall, kendall_lo, kendall_hi, bootstrap) VALUES ({key}, ?, ?, "
+                    f"'', 'all', 'own', ?, ?, ?, ?, ?, ?, ?, 0)", [proxy, source, len(d), rho, rho - .01, rho + .01,
+                                                                   tau, tau - .01, tau + .01])
+        for n_sample in (10, 100):
+            con.execute(f"INSERT INTO search_sim (run_id, bench, dataset, split, metric, epochs, gt_source, "
+                        f"higher_is_better, proxy, proxy_source, proxy_dataset, population, arch_set, n_sample, "
+                        f"trials, mean_true, mean_oracle) VALUES ({key}, ?, ?, '', 'all', 'own', ?, 5, 90, 93)",
+                        [proxy, source, n_sample])
+        con.execute(f"INSERT INTO topk (run_id, bench, dataset, split, metric, epochs, gt_source, higher_is_better, "
+                    f"proxy, proxy_source, proxy_dataset, population, arch_set, k_spec, k, n, precision_at_k) "
+                    f"VALUES ({key}, ?, ?, '', 'all', 'own', '10', 10, ?, 0.5)", [proxy, source, len(d)])
+    con.close()
+    return path
+
+
+def test_evaluation_pages_show_the_stored_rows(eval_db, naswot, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASDB_DB", str(eval_db))
+    monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
+    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+    _page(at, "views/correlations.py")
+    d = naswot.dropna(subset=["score"])
+    rho = stats.spearmanr(d["score"], d["test_top1"]).statistic
+    board = _table(at, "rank")
+    assert board["proxy"].tolist() == ["n_conv", "naswot_v1"]  # n_conv ranks NB201 better than NASWOT v1 here
+    assert board.set_index("proxy").loc["naswot_v1", "spearman"] == pytest.approx(rho)
+    heat = _table(at, "ci_lo")
+    assert (heat["ci_lo"] < heat["value"]).all() and (heat["value"] < heat["ci_hi"]).all()
+    at.radio(key="corr_coef").set_value("kendall").run()
+    _ok(at)
+    tau = stats.kendalltau(d["score"], d["test_top1"]).statistic
+    assert _table(at, "rank").set_index("proxy").loc["naswot_v1", "kendall"] == pytest.approx(tau)
+    _page(at, "views/topk.py")
+    at.selectbox(key="topk_dataset").set_value("cifar10").run()
+    _pick(at, "topk_proxy", "naswot_v1 (")
+    _ok(at)
+    assert _table(at, "precision_at_k")["precision_at_k"].tolist() == [0.5]
+    sim = _table(at, "n_sample")
+    assert sorted(sim["proxy"].unique()) == ["n_conv", "naswot_v1"]  # the proxy and the n_conv baseline
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM read_text('/etc/hostname')",
+    "COPY archs TO '/tmp/nasdb_escape.csv'", "EXPORT DATABASE '/tmp/nasdb_escape'", "ATTACH '/tmp/x.duckdb'",
+    "INSTALL httpfs", "LOAD httpfs", "SET enable_external_access = true", "SET lock_configuration = false",
+    "PRAGMA threads = 8", "RESET memory_limit", "CREATE TABLE t (i INTEGER)", "DELETE FROM archs",
+])
+def test_sandboxed_connection_refuses(db, sql):
+    """DuckDB itself refuses these on the app's connections (the console's statement check aside)."""
+    con = app_db.open_sandboxed(db)
+    try:
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+        assert con.execute("SELECT count(*) FROM archs WHERE bench = 'nb201'").fetchone() == (15625,)
+    finally:
+        con.close()
+
+
+def test_app_command_serves_the_chosen_database(db, tmp_path, capsys):
+    args = cli.parser().parse_args(["--db", str(db), "app", "--port", "8600", "--host", "0.0.0.0"])
+    argv, env = app_command.command(Path(args.db), args.port, args.host)
+    assert argv[argv.index("--server.port") + 1] == "8600"
+    assert argv[argv.index("--server.address") + 1] == "0.0.0.0"
+    assert env["NASDB_DB"] == str(db) and Path(argv[argv.index("run") + 1]) == MAIN
+    assert cli.main(["--db", str(tmp_path / "missing.duckdb"), "app"]) == 2
+    assert "no database at" in capsys.readouterr().err

@@ -1,0 +1,148 @@
+"""Pair proxy values with ground-truth values, and account for every value that cannot be ranked.
+
+Pairing rule (per ground-truth dataset D and per proxy+source, one level is chosen for all its rows):
+  1. proxy rows whose dataset is D itself;
+  2. else rows of the same data domain (``DOMAIN``: NB201 'cifar10-valid' and 'cifar10' are both CIFAR-10
+     images, trained with different splits, so a CIFAR-10 proxy is valid for both);
+  3. else rows with dataset '' (a data-free proxy, valid for every dataset of the bench).
+Levels are never mixed within one proxy, so a proxy is evaluated on values computed one way.
+
+Non-finite handling: proxy values that are NULL, NaN or +-inf are dropped (never ranked, so never
+"largest by accident") and counted per row; ground-truth values that are not finite are dropped too.
+Ground truth is oriented to "goodness" (``-value`` for lower-is-better metrics) so that larger is
+better everywhere downstream.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from nasdb import store
+from nasdb.evaluate.errors import EvaluationError
+
+DOMAIN = {"cifar10-valid": "cifar10"}
+BASELINE_SOURCE = "baseline:archs"
+
+
+def domain(dataset: str) -> str:
+    return DOMAIN.get(dataset, dataset)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One ground-truth column: what a proxy is correlated with."""
+
+    dataset: str
+    split: str
+    metric: str
+    epochs: int | None
+    gt_source: str
+    higher_is_better: bool
+
+    def label(self) -> str:
+        return f"{self.dataset}/{self.split}/{self.metric}@{self.epochs}"
+
+
+@dataclass
+class Pairs:
+    """Finite (proxy, goodness) pairs of one target and proxy, sorted by arch_id, with the drop counts."""
+
+    arch_id: np.ndarray
+    x: np.ndarray          # proxy value
+    y: np.ndarray          # ground truth, metric units
+    higher_is_better: bool
+    proxy_dataset: str
+    n_population: int      # population archs with finite ground truth
+    n_missing: int
+    n_null: int
+    n_nan: int
+    n_inf: int
+
+    @property
+    def goodness(self) -> np.ndarray:
+        return self.y if self.higher_is_better else -self.y
+
+    def subset(self, keep: np.ndarray) -> "Pairs":
+        """Only the archs in ``keep`` (used for the common arch set); counts describe the whole population."""
+        m = np.isin(self.arch_id, keep)
+        return Pairs(self.arch_id[m], self.x[m], self.y[m], self.higher_is_better, self.proxy_dataset,
+                     self.n_population, self.n_missing, self.n_null, self.n_nan, self.n_inf)
+
+
+def ground_truth(con: duckdb.DuckDBPyConnection, bench: str, pop_ids: np.ndarray) -> pl.DataFrame:
+    """Ground-truth rows of the population: arch_id, dataset, split, metric, epochs, gt_source, hib, value."""
+    con.register("_eval_pop", pl.DataFrame({"arch_id": pop_ids}).to_arrow())
+    try:
+        df = store.frame(
+            con, "SELECT g.arch_id, g.dataset, g.split, g.metric, g.epochs, g.source AS gt_source, "
+            "g.higher_is_better, g.value FROM ground_truth g SEMI JOIN _eval_pop p USING (arch_id) "
+            "WHERE g.bench = ? ORDER BY g.arch_id", [bench])
+    finally:
+        con.unregister("_eval_pop")
+    key = ["arch_id", "dataset", "split", "metric", "epochs", "gt_source"]
+    dup = df.filter(df.select(key).is_duplicated())
+    if dup.height:
+        raise EvaluationError(f"ground_truth of {bench} has duplicate rows for {dup.select(key).row(0, named=True)}")
+    return df
+
+
+def targets(gt: pl.DataFrame) -> list[Target]:
+    cols = ["dataset", "split", "metric", "epochs", "gt_source", "higher_is_better"]
+    rows = gt.select(cols).unique().sort(cols[:5], nulls_last=True).iter_rows()
+    return [Target(*r) for r in rows]
+
+
+def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
+    """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the n_conv baseline from archs."""
+    return store.frame(
+        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? "
+        "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, ? AS source, n_conv::DOUBLE AS value "
+        "FROM archs WHERE bench = ? AND n_conv IS NOT NULL", [bench, BASELINE_SOURCE, bench])
+
+
+def for_dataset(proxies: pl.DataFrame, gt_dataset: str) -> dict[tuple[str, str], tuple[str, pl.DataFrame]]:
+    """(proxy, source) -> (proxy dataset used, its rows arch_id/value), following the pairing rule."""
+    d = proxies.with_columns(level=pl.when(pl.col("dataset") == gt_dataset).then(0)
+                             .when((pl.col("dataset") != "") &
+                                   (pl.col("dataset").replace(DOMAIN) == domain(gt_dataset))).then(1)
+                             .when(pl.col("dataset") == "").then(2)
+                             .otherwise(None)).drop_nulls("level")
+    d = d.filter(pl.col("level") == pl.col("level").min().over("proxy", "source"))
+    out = {}
+    for (proxy, source), rows in d.partition_by(["proxy", "source"], as_dict=True, maintain_order=True).items():
+        datasets = rows["dataset"].unique().sort().to_list()
+        if len(datasets) > 1:
+            raise EvaluationError(f"proxy {proxy!r} ({source}) has rows for both {datasets} that pair with "
+                                  f"dataset {gt_dataset!r}; cannot tell which to use")
+        if rows["arch_id"].is_duplicated().any():
+            dup = rows.filter(pl.col("arch_id").is_duplicated())["arch_id"][0]
+            raise EvaluationError(f"proxy {proxy!r} ({source}, dataset {datasets[0]!r}) has several rows "
+                                  f"for arch {dup}")
+        out[(proxy, source)] = (datasets[0], rows.select("arch_id", "value"))
+    return out
+
+
+def finite_target(gt: pl.DataFrame, t: Target) -> pl.DataFrame:
+    """arch_id, y of one target, finite values only."""
+    f = gt.filter((pl.col("dataset") == t.dataset) & (pl.col("split") == t.split) & (pl.col("metric") == t.metric)
+                  & (pl.col("gt_source") == t.gt_source) & pl.col("epochs").eq_missing(t.epochs))
+    return f.select("arch_id", y="value").filter(pl.col("y").is_finite())
+
+
+def pair(gt_t: pl.DataFrame, proxy_dataset: str, rows: pl.DataFrame, higher_is_better: bool) -> Pairs:
+    """Join one target's finite ground truth with one proxy's rows; count what is dropped and why."""
+    j = gt_t.join(rows, on="arch_id", how="left", coalesce=True).sort("arch_id")
+    has_row = j.join(rows.select("arch_id"), on="arch_id", how="semi").height
+    v = j["value"]
+    null = v.is_null()
+    nan = v.is_nan().fill_null(False)
+    inf = v.is_infinite().fill_null(False)
+    ok = ~(null | nan | inf)
+    kept = j.filter(ok)
+    return Pairs(kept["arch_id"].to_numpy(), kept["value"].to_numpy().astype(np.float64),
+                 kept["y"].to_numpy().astype(np.float64), higher_is_better, proxy_dataset,
+                 n_population=j.height, n_missing=j.height - has_row,
+                 n_null=int(null.sum()) - (j.height - has_row), n_nan=int(nan.sum()), n_inf=int(inf.sum()))

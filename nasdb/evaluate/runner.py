@@ -1,0 +1,270 @@
+"""`nasdb eval`: evaluate every (bench, ground-truth target, proxy) and replace the stored results atomically.
+
+All numbers are computed first; then one transaction deletes the previous rows of the same scope
+(bench/dataset/proxy filters, population, arch set) and inserts the new ones with their eval_runs row.
+A failure or a kill before the commit leaves the database as it was (rerunning redoes the work; a full
+run takes well under a minute, so it is not checkpointed).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from nasdb import __version__, store
+from nasdb.evaluate import bias, correlation, pairing, population, schema, search, topk
+from nasdb.evaluate.errors import EvaluationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes the numbers; stored as JSON with every row and run."""
+
+    population: str = "all"
+    common: bool = False
+    bootstrap: int = 1000
+    seed: int = 0
+    trials: int = search.TRIALS
+    sample_sizes: tuple[int, ...] = search.SAMPLE_SIZES
+    rules: dict = field(default_factory=lambda: {
+        "ci": "bootstrap percentile 95%, resamples drawn with numpy.random.default_rng(seed)",
+        "nonfinite": "NULL/NaN/inf proxy values dropped and counted, never ranked",
+        "direction": "ground truth negated for lower-is-better metrics before ranking",
+        "pairing": "proxy dataset: exact > same domain > '' (any)",
+        "topk_ties": "expectation over uniform random tie-breaking",
+        "min_stratum": bias.MIN_STRATUM,
+    })
+
+    @property
+    def arch_set(self) -> str:
+        return "common" if self.common else "own"
+
+
+@dataclass
+class Filters:
+    bench: str | None = None
+    dataset: str | None = None
+    proxies: list[str] | None = None
+    sources: list[str] | None = None
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    seconds: float
+    rows: dict[str, int]
+
+
+def code_version() -> str:
+    """nasdb version + a hash of this package's source, so stored rows name the code that made them."""
+    h = hashlib.sha1()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:10]}"
+
+
+def _benches(con: duckdb.DuckDBPyConnection, bench: str | None) -> list[str]:
+    known = [r[0] for r in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall()]
+    if bench is None:
+        return known
+    if bench not in known:
+        raise EvaluationError(f"unknown bench {bench!r}; benchmarks in this database: {', '.join(known) or 'none'}")
+    return [bench]
+
+
+@dataclass
+class _Job:
+    bench: str
+    target: pairing.Target
+    proxies: dict[tuple[str, str], pairing.Pairs]
+
+
+def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population) -> list[_Job]:
+    """Pair every target with every proxy; check that the filters match something."""
+    jobs, seen_datasets, seen_proxies = [], set(), set()
+    for bench in _benches(con, f.bench):
+        ids = population.arch_ids(con, bench, pop)
+        gt = pairing.ground_truth(con, bench, ids)
+        values = pairing.proxy_values(con, bench)
+        seen_datasets |= set(gt["dataset"].unique())
+        seen_proxies |= set(values["proxy"].unique())
+        if f.proxies:
+            values = values.filter(pl.col("proxy").is_in(f.proxies))
+        if f.sources:
+            values = values.filter(pl.col("source").is_in(f.sources))
+        by_dataset = {}
+        for t in pairing.targets(gt):
+            if f.dataset and t.dataset != f.dataset:
+                continue
+            if t.dataset not in by_dataset:
+                by_dataset[t.dataset] = pairing.for_dataset(values, t.dataset)
+            gt_t = pairing.finite_target(gt, t)
+            pairs = {key: pairing.pair(gt_t, pds, rows, t.higher_is_better)
+                     for key, (pds, rows) in by_dataset[t.dataset].items()}
+            if pairs:
+                jobs.append(_Job(bench, t, pairs))
+    if f.dataset and f.dataset not in seen_datasets:
+        raise EvaluationError(f"unknown dataset {f.dataset!r}; datasets with ground truth: "
+                              f"{', '.join(sorted(seen_datasets)) or 'none'}")
+    missing = sorted(set(f.proxies or []) - seen_proxies - {"n_conv"})
+    if missing:
+        raise EvaluationError(f"unknown proxy {missing[0]!r}; proxies in this database: "
+                              f"{', '.join(sorted(seen_proxies)) or 'none'}")
+    if not jobs:
+        raise EvaluationError("nothing to evaluate: no proxy values pair with the selected ground truth")
+    return jobs
+
+
+def _common(job: _Job) -> None:
+    """Restrict every proxy of the job to the archs where all of them have a finite value."""
+    keep = None
+    for p in job.proxies.values():
+        keep = p.arch_id if keep is None else np.intersect1d(keep, p.arch_id)
+    job.proxies = {k: p.subset(keep) for k, p in job.proxies.items()}
+
+
+def _references(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Size references for the bias table: n_conv, and params/FLOPs (costs first, else peer proxy rows)."""
+    frame = store.frame(
+        con, "SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value FROM costs "
+        "WHERE bench = ? AND lower(metric) IN ('params', 'flops') "
+        "UNION ALL SELECT arch_id, dataset, proxy, source, value FROM proxies "
+        "WHERE bench = ? AND proxy IN ('params', 'flops')", [bench, bench])
+    refs = {}
+    archs = con.execute("SELECT arch_id, n_conv::DOUBLE AS n_conv FROM archs WHERE bench = ? AND n_conv IS NOT NULL",
+                        [bench]).fetchnumpy()
+    if archs["arch_id"].size:
+        refs["n_conv"] = (archs["arch_id"], archs["n_conv"])
+    paired = pairing.for_dataset(frame, dataset) if frame.height else {}
+    for name in ("params", "flops"):
+        candidates = sorted(((k[1].startswith("cost:") is False, -rows.height, k), rows)
+                            for k, (_, rows) in paired.items() if k[0] == name) if paired else []
+        if candidates:
+            rows = candidates[0][1].sort("arch_id")
+            refs[name] = (rows["arch_id"].to_numpy(), rows["value"].to_numpy().astype(float))
+    return refs
+
+
+def _strata(con: duckdb.DuckDBPyConnection, bench: str) -> tuple[np.ndarray, np.ndarray]:
+    a = con.execute("SELECT arch_id, coalesce(n_conv, -1) AS s FROM archs WHERE bench = ? ORDER BY arch_id",
+                    [bench]).fetchnumpy()
+    return a["arch_id"], a["s"]
+
+
+def _compute(con, jobs: list[_Job], s: Settings, progress: bool) -> dict[str, list[dict]]:
+    from tqdm import tqdm
+
+    out: dict[str, list[dict]] = {t: [] for t in schema.RESULT_TABLES}
+    refs_cache, strata_cache = {}, {}
+    total = sum(len(j.proxies) for j in jobs)
+    bar = tqdm(total=total, desc="eval", unit="proxy", disable=not progress)
+    for job in jobs:
+        if s.common:
+            _common(job)
+        t = job.target
+        if (job.bench, t.dataset) not in refs_cache:
+            refs_cache[(job.bench, t.dataset)] = _references(con, job.bench, t.dataset)
+        if job.bench not in strata_cache:
+            strata_cache[job.bench] = _strata(con, job.bench)
+        strata_ids, strata = strata_cache[job.bench]
+        others = sorted(f"{p}@{src}" for p, src in job.proxies) if s.common else None
+        for (proxy, source), p in job.proxies.items():
+            bar.set_postfix_str(f"{job.bench} {t.dataset} {proxy}", refresh=False)
+            base = {"bench": job.bench, "dataset": t.dataset, "split": t.split, "metric": t.metric,
+                    "epochs": t.epochs, "gt_source": t.gt_source, "higher_is_better": t.higher_is_better,
+                    "proxy": proxy, "proxy_source": source, "proxy_dataset": p.proxy_dataset,
+                    "population": s.population, "arch_set": s.arch_set}
+            g = p.goodness
+            c = correlation.correlate(p.x, g, s.bootstrap, s.seed)
+            out["correlations"].append({
+                **base, "n_population": p.n_population, "n_missing": p.n_missing, "n_null": p.n_null,
+                "n_nan": p.n_nan, "n_inf": p.n_inf, **asdict(c), "bootstrap": s.bootstrap, "seed": s.seed,
+                "settings": {"bootstrap": s.bootstrap, "seed": s.seed, "common_with": others, **s.rules}})
+            if p.x.size:
+                for r in topk.all_retrievals(p.x, g, t.higher_is_better):
+                    out["topk"].append({**base, **asdict(r), "settings": {"common_with": others, **s.rules}})
+                for r in search.simulate(p.x, g, t.higher_is_better, s.sample_sizes, s.trials, s.seed):
+                    out["search_sim"].append({**base, **asdict(r), "seed": s.seed, "settings": {
+                        "trials": s.trials, "sample_sizes": list(s.sample_sizes), "seed": s.seed,
+                        "common_with": others}})
+                rows = bias.against_references(p.arch_id, p.x, refs_cache[(job.bench, t.dataset)])
+                pos = np.searchsorted(strata_ids, p.arch_id)
+                rows += bias.within_strata(p.x, g, strata[pos], t.metric)
+                for r in rows:
+                    out["bias"].append({**base, **asdict(r), "settings": {"common_with": others, **s.rules}})
+            bar.update()
+    bar.close()
+    return out
+
+
+def _frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], run_id: str) -> pl.DataFrame:
+    """Rows as a DataFrame with exactly the table's columns and types (settings serialised as JSON)."""
+    cols = con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                       f"ORDER BY ordinal_position", [table]).fetchall()
+    names = [c[0] for c in cols]
+    data = {n: [r.get(n) for r in rows] for n in names if n not in ("run_id", "settings")}
+    df = pl.DataFrame(data, strict=False, infer_schema_length=None)
+    return df.with_columns(run_id=pl.lit(run_id),
+                           settings=pl.Series([json.dumps(r["settings"]) for r in rows], dtype=pl.Utf8)).select(names)
+
+
+def _write(con, out: dict[str, list[dict]], f: Filters, s: Settings, run_id: str, started: datetime,
+           seconds: float) -> dict[str, int]:
+    scope = ["population = ?", "arch_set = ?"]
+    params: list = [s.population, s.arch_set]
+    benches = sorted({r["bench"] for rows in out.values() for r in rows})
+    scope.append(f"bench IN ({', '.join('?' * len(benches))})")
+    params += benches
+    if f.dataset:
+        scope.append("dataset = ?")
+        params.append(f.dataset)
+    if f.proxies:
+        scope.append(f"proxy IN ({', '.join('?' * len(f.proxies))})")
+        params += f.proxies
+    if f.sources:
+        scope.append(f"proxy_source IN ({', '.join('?' * len(f.sources))})")
+        params += f.sources
+    counts = {}
+    with store.transaction(con):
+        for table, rows in out.items():
+            con.execute(f"DELETE FROM {table} WHERE {' AND '.join(scope)}", params)
+            counts[table] = len(rows)
+            if not rows:
+                continue
+            df = _frame(con, table, rows, run_id)
+            con.register("_eval_rows", df.to_arrow())
+            try:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _eval_rows")
+            finally:
+                con.unregister("_eval_rows")
+        settings = {**asdict(s), "filters": asdict(f)}
+        con.execute("INSERT INTO eval_runs VALUES (?, ?, ?, ?, ?, ?, 'complete')",
+                    [run_id, started.replace(tzinfo=None), seconds, json.dumps(settings), code_version(),
+                     sum(counts.values())])
+    return counts
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
+             progress: bool = True) -> RunSummary:
+    """Compute correlations, top-k, search simulation and bias for the filtered targets and proxies; store them."""
+    f = filters or Filters()
+    s = settings or Settings()
+    pop = population.parse(s.population)
+    if s.bootstrap < 0 or s.trials < 1:
+        raise EvaluationError(f"bootstrap must be >= 0 and trials >= 1 (got {s.bootstrap}, {s.trials})")
+    schema.ensure(con)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    jobs = _jobs(con, f, pop)
+    out = _compute(con, jobs, s, progress)
+    run_id = f"eval-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    counts = _write(con, out, f, s, run_id, started, time.perf_counter() - t0)
+    return RunSummary(run_id, time.perf_counter() - t0, counts)

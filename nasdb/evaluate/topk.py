@@ -1,0 +1,88 @@
+"""Top-k retrieval: how much of the truly best architectures a proxy's top-k contains.
+
+Ties are common in proxies (many archs share a conv count or a graph measure), so a "top-k" cut can
+fall inside a tie group. Instead of an arbitrary tie-break, every quantity is the exact expectation
+over uniformly random tie-breaking: an arch strictly above the cut is in the top-k with probability 1,
+an arch in the tie group at the cut with probability (places left) / (group size). The same applies
+to the true top-k. Percentiles: 100 * (archs with goodness <= v) / n, so the population's best is 100.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln
+
+K_COUNTS = (10, 50, 100)
+K_PERCENTS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class TopK:
+    k_spec: str
+    k: int
+    n: int
+    precision_at_k: float | None
+    best_true: float | None
+    mean_true: float | None
+    best_percentile: float | None
+    note: str | None
+
+
+def k_specs(n: int) -> list[tuple[str, int]]:
+    """('10', 10), ..., ('1%', round(n/100) at least 1), ... for a population of n archs."""
+    return [(str(k), k) for k in K_COUNTS] + [(f"{p}%", max(1, round(n * p / 100))) for p in K_PERCENTS]
+
+
+def membership(v: np.ndarray, k: int) -> np.ndarray:
+    """Probability that each arch is among the k largest values under random tie-breaking."""
+    cut = np.sort(v)[::-1][k - 1]
+    above = v > cut
+    at = v == cut
+    p = above.astype(float)
+    p[at] = (k - above.sum()) / at.sum()
+    return p
+
+
+def _expected_best(x: np.ndarray, g: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Distribution of the best goodness among the proxy's top-k: (fixed part max, values, probabilities).
+
+    Archs strictly above the cut are always chosen; from the tie group at the cut (size m) a uniformly
+    random subset of r archs joins. Sorting that group best-first, the subset's best is the j-th
+    (1-based) with probability C(m-j, r-1) / C(m, r).
+    """
+    cut = np.sort(x)[::-1][k - 1]
+    fixed = g[x > cut]
+    group = np.sort(g[x == cut])[::-1]
+    r = k - fixed.size
+    m = group.size
+    j = np.arange(1, m - r + 2)
+    logp = (gammaln(m - j + 1) - gammaln(r) - gammaln(m - j - r + 2)) - (gammaln(m + 1) - gammaln(r + 1)
+                                                                         - gammaln(m - r + 1))
+    best_fixed = fixed.max() if fixed.size else -np.inf
+    return best_fixed, group[: j.size], np.exp(logp)
+
+
+def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_is_better: bool) -> TopK:
+    """Top-k scores of proxy ``x`` against ``goodness`` (ground truth oriented so larger = better).
+
+    ``best_true`` and ``mean_true`` are reported in metric units (a loss stays a loss).
+    """
+    n = int(x.size)
+    if k > n:
+        return TopK(k_spec, k, n, None, None, None, None, f"k={k} exceeds the {n} ranked archs")
+    p_proxy = membership(x, k)
+    p_true = membership(goodness, k)
+    precision = float(p_proxy @ p_true) / k
+    mean_good = float(p_proxy @ goodness) / k
+    best_fixed, values, probs = _expected_best(x, goodness, k)
+    best = np.maximum(best_fixed, values)
+    best_good = float(probs @ best)
+    sorted_good = np.sort(goodness)
+    percentile = 100.0 * np.searchsorted(sorted_good, best, side="right") / n
+    sign = 1.0 if higher_is_better else -1.0
+    return TopK(k_spec, k, n, precision, sign * best_good, sign * mean_good, float(probs @ percentile), None)
+
+
+def all_retrievals(x: np.ndarray, goodness: np.ndarray, higher_is_better: bool) -> list[TopK]:
+    return [retrieval(x, goodness, spec, k, higher_is_better) for spec, k in k_specs(x.size)]

@@ -6,6 +6,8 @@ evaluation is available. Both app test modules share the file (built on first us
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from nasdb import store
@@ -29,3 +31,13 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
         con.close()
     tmp.rename(path)
     return path
+
+
+def hold_write_lock(path: Path, *sql: str) -> subprocess.Popen:
+    """Another process that runs ``sql`` on ``path`` and then holds its write lock until its stdin closes."""
+    p = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "[c.execute(q) for q in sys.argv[2:]]; print('locked', flush=True); sys.stdin.read()", str(path), *sql],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    return p

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -196,22 +194,12 @@ def test_sql_console_limits_refusals_and_downloads(app):
     assert _table(app, "n")["n"].tolist() == [15625 + 3256 + 4096]
 
 
-def _hold_write_lock(path: Path, *sql: str) -> subprocess.Popen:
-    """Another process that runs ``sql`` on ``path`` and then holds its write lock until its stdin closes."""
-    p = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-         "[c.execute(q) for q in sys.argv[2:]]; print('locked', flush=True); sys.stdin.read()", str(path), *sql],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "locked"
-    return p
-
-
 def test_busy_database_without_snapshot_shows_notice(db, tmp_path, monkeypatch):
     locked = tmp_path / "locked.duckdb"
     shutil.copyfile(db, locked)
     monkeypatch.setenv("NASDB_DB", str(locked))
     monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
-    writer = _hold_write_lock(locked, "BEGIN", "INSERT INTO meta VALUES ('writer', 'busy')")
+    writer = appdb.hold_write_lock(locked, "BEGIN", "INSERT INTO meta VALUES ('writer', 'busy')")
     try:
         at = AppTest.from_file(str(MAIN), default_timeout=60).run()
         assert not at.exception
@@ -232,7 +220,7 @@ def test_busy_database_serves_the_last_snapshot(db, tmp_path, monkeypatch):
     at = AppTest.from_file(str(MAIN), default_timeout=60).run()
     _ok(at)
     # a scoring job changes the file (committed, checkpointed) and keeps holding the write lock
-    writer = _hold_write_lock(live, "CREATE TABLE scoring_in_progress AS SELECT * FROM range(100000)", "CHECKPOINT")
+    writer = appdb.hold_write_lock(live, "CREATE TABLE scoring_in_progress AS SELECT * FROM range(100000)", "CHECKPOINT")
     try:
         for view in VIEWS:
             at.switch_page(view).run()

@@ -10,24 +10,16 @@ import csv
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import appdb
+import browser as browser_util
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "_artifacts"
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGES = [  # (link text, heading, text the page must show)
     ("Overview", "nasdb — NAS benchmark ground truth, graph proxies and their evaluation", "NAS-Bench-201"),
     ("Correlations", "Correlations", None),
@@ -48,44 +40,6 @@ REFUSED = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read() == b"ok"
-    except OSError:
-        return False
-
-
-def _start_server(db: Path, snapshots: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(snapshots.parent / f"server-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), "app", "--port", str(port)],
-                            env={**os.environ, "NASDB_APP_SNAPSHOTS": str(snapshots)},
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not _healthy(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"nasdb app did not come up on {url}; see {log.name}")
-        time.sleep(0.3)
-    return proc, url
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory, cache, mirror) -> Path:
     return appdb.build(tmp_path_factory.getbasetemp(), cache, mirror)
@@ -93,21 +47,22 @@ def db(tmp_path_factory, cache, mirror) -> Path:
 
 @pytest.fixture(scope="module")
 def server(db, tmp_path_factory):
-    proc, url = _start_server(db, tmp_path_factory.mktemp("snapshots"))
+    tmp = tmp_path_factory.mktemp("server")
+    proc, url = browser_util.start_server(db, tmp / "snapshots", tmp / "server.log")
     yield url
-    _stop(proc)
+    browser_util.stop_server(proc)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.is_file():
+    if not browser_util.CHROMIUM.is_file():
         if os.environ.get("NASDB_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium")
-        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
+            pytest.fail(f"{browser_util.CHROMIUM} not found: apt-get install -y chromium")
+        pytest.skip(f"{browser_util.CHROMIUM} not found (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        b = browser_util.launch(pw)
         yield b
         b.close()
 
@@ -122,40 +77,27 @@ def page(browser):
     ctx.close()
 
 
-def _settle(page) -> None:
-    """Wait until the script run finished and no exception box is shown."""
-    page.wait_for_selector(IDLE)
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
-
-
-def _goto(page, link: str, heading: str) -> None:
-    page.get_by_role("link", name=link, exact=True).click()
-    page.get_by_role("heading", name=heading, exact=True).wait_for()
-    _settle(page)
-
-
 def _run_sql(page, sql: str) -> str:
     box = page.get_by_role("textbox", name="SQL", exact=True)
     box.fill(sql)
     page.get_by_role("button", name="Run query").click()
     page.get_by_text(f"Result of: {sql}", exact=True).wait_for()  # this query's result, not the previous one
-    _settle(page)
+    browser_util.settle(page)
     return page.locator('[data-testid="stAlert"]').last.inner_text()
 
 
 def test_every_page_renders(server, page):
     page.goto(server)
     page.get_by_role("heading", name=PAGES[0][1]).wait_for()
-    _settle(page)
+    browser_util.settle(page)
     for link, heading, must_show in PAGES:
-        _goto(page, link, heading)
+        browser_util.goto(page, link, heading)
         if must_show:
             page.get_by_text(must_show).first.wait_for(state="attached")  # grid cells are drawn on a canvas
         page.screenshot(path=str(ARTIFACTS / f"page_{link.split()[0].lower()}.png"))
     # charts really render (vega draws into a canvas or svg)
-    _goto(page, "Proxy vs accuracy", "Proxy vs accuracy")
-    page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first.wait_for()
+    browser_util.goto(page, "Proxy vs accuracy", "Proxy vs accuracy")
+    browser_util.chart_drawn(page)
     page.screenshot(path=str(ARTIFACTS / "page_scatter.png"))
 
 
@@ -167,7 +109,7 @@ def test_lookup_draws_the_cell(server, page):
     field.fill(arch)
     field.press("Enter")
     page.get_by_role("heading", name="Ground truth").wait_for()
-    _settle(page)
+    browser_util.settle(page)
     page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
     svg = page.locator('[data-testid="stGraphVizChart"] svg').first.inner_html()
     assert svg.count("nor_conv_3x3") == 5 and "skip_connect" in svg  # the cell's 6 edge labels
@@ -177,7 +119,7 @@ def test_lookup_draws_the_cell(server, page):
 def test_sql_console_runs_downloads_and_refuses(server, page):
     page.goto(f"{server}/sql")
     page.get_by_role("heading", name="SQL console").wait_for()
-    _settle(page)
+    browser_util.settle(page)
     msg = _run_sql(page, "SELECT dataset, count(*) AS n FROM ground_truth WHERE bench = 'nb201' "
                          "AND split = 'test' GROUP BY dataset ORDER BY dataset")
     assert "4 row(s)" in msg  # cifar10 (NASWOT), cifar10-valid, cifar100, ImageNet16-120
@@ -190,7 +132,7 @@ def test_sql_console_runs_downloads_and_refuses(server, page):
     for sql in REFUSED:
         text = _run_sql(page, sql)
         assert any(w in text for w in ("Refused", "Permission", "disabled", "locked")), (sql, text)
-        assert _healthy(server)
+        assert browser_util.healthy(server)
     assert not Path("/tmp/nasdb_app_escape.csv").exists() and not Path("/tmp/nasdb_app_escape.duckdb").exists()
     page.screenshot(path=str(ARTIFACTS / "sql_refused.png"))
     assert "1 row(s)" in _run_sql(page, "SELECT count(*) FROM archs")  # still serving queries
@@ -199,23 +141,19 @@ def test_sql_console_runs_downloads_and_refuses(server, page):
 def test_opens_while_a_writer_holds_the_lock(db, tmp_path, page):
     locked = tmp_path / "locked.duckdb"
     shutil.copyfile(db, locked)
-    writer = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute('BEGIN'); "
-         "c.execute(\"INSERT INTO meta VALUES ('writer', 'busy')\"); print('locked', flush=True); sys.stdin.read()",
-         str(locked)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert writer.stdout.readline().strip() == "locked"
-    proc, url = _start_server(locked, tmp_path / "snapshots")
+    writer = appdb.hold_write_lock(locked, "BEGIN", "INSERT INTO meta VALUES ('writer', 'busy')")
+    proc, url = browser_util.start_server(locked, tmp_path / "snapshots", tmp_path / "server.log")
     try:
         page.goto(url)
         page.get_by_text("Database busy").wait_for()
-        _settle(page)
+        browser_util.settle(page)
         page.screenshot(path=str(ARTIFACTS / "busy.png"))
         writer.stdin.close()  # the writer finishes (its transaction is rolled back on exit)
         writer.wait(30)
         page.get_by_role("button", name="Retry").click()
         page.get_by_role("heading", name=PAGES[0][1]).wait_for()
-        _settle(page)
+        browser_util.settle(page)
     finally:
         if writer.poll() is None:
             writer.kill()
-        _stop(proc)
+        browser_util.stop_server(proc)

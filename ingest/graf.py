@@ -6,7 +6,8 @@ also gives the official cell string it must match the placed arch. Sentinels (-1
 Their ``val_accs`` are NASLib's validation accuracies, stored as ground truth with this source and
 ``aggregation='naslib_val_accuracy'``: for NB201 they equal Suite-Zero's values; for TNB101 they
 equal the zen file's and are never above the CSV's best-epoch ``valid_top1`` (checked at the placed
-id) but below it for a quarter of the cells (so they are not the best epoch). ``nb201_val_accs.csv`` must repeat ``nb201_valid_nets.csv``.
+id) but below it for a quarter of the cells (so they are not the best epoch).
+``nb201_val_accs.csv`` must repeat ``nb201_valid_nets.csv``.
 The TNB101 file's ``random`` and ``rank`` columns (a random baseline and a rank) are not proxies
 and are skipped; its ``new_net`` must equal ``net``.
 

@@ -12,6 +12,7 @@ from numbers import Real
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import torch
 
@@ -39,12 +40,16 @@ def _torch_load(path: Path) -> object:
         raise IngestError(f"{path}: cannot load as a plain torch-serialised object: {e}") from e
 
 
+def _describe(obj: object) -> str:
+    return f"{type(obj).__name__} of length {len(obj) if hasattr(obj, '__len__') else '?'}"
+
+
 def check_index(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """The HELP string -> index dict must be exactly nasdb's NB201 (arch_key, arch_id) pairs."""
     mapping = _torch_load(path)
     if not isinstance(mapping, dict) or len(mapping) != nb201.N_ARCHS:
         raise IngestError(f"{path}: expected a dict of {nb201.N_ARCHS} arch strings -> index, "
-                          f"got {type(mapping).__name__} of length {len(mapping) if hasattr(mapping, '__len__') else '?'}")
+                          f"got {_describe(mapping)}")
     ours = dict(con.execute("SELECT arch_key, arch_id FROM archs WHERE bench = 'nb201'").fetchall())
     for arch, idx in mapping.items():
         if ours.get(arch) != idx:
@@ -52,15 +57,15 @@ def check_index(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                               f"{ours.get(arch, 'none (unknown arch string)')}")
 
 
-def latencies(path: Path) -> list[float]:
+def latencies(path: Path) -> np.ndarray:
     values = _torch_load(path)
     if not isinstance(values, list) or len(values) != nb201.N_ARCHS:
         raise IngestError(f"{path}: expected a list of {nb201.N_ARCHS} latencies in NB201 index order, got "
-                          f"{type(values).__name__} of length {len(values) if hasattr(values, '__len__') else '?'}")
-    for i, v in enumerate(values):
-        if not isinstance(v, Real) or isinstance(v, bool):
-            raise IngestError(f"{path}: item {i} is {v!r}, expected a number (ms)")
-    return [float(v) for v in values]
+                          f"{_describe(values)}")
+    bad = next((i for i, v in enumerate(values) if not isinstance(v, Real) or isinstance(v, bool)), None)
+    if bad is not None:
+        raise IngestError(f"{path}: item {bad} is {values[bad]!r}, expected a number (ms)")
+    return np.array(values, dtype=float)
 
 
 def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:

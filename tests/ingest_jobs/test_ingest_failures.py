@@ -106,6 +106,7 @@ def test_help_index_disagreeing_with_nb201_is_named(db_copy, tmp_path, files):
                                                   r"index of that string is 0")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_help_pickle_with_code_is_refused(db_copy, tmp_path, files):
     """weights_only loading refuses pickles that would run code, with an error naming the file."""
     fs = files(ingest.help_latency)

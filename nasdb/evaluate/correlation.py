@@ -10,6 +10,7 @@ scipy on the expanded resample exactly (see tests/test_evaluate_correlation.py).
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -177,20 +178,29 @@ def workspace(xg: np.ndarray, yg: np.ndarray, cols: int) -> tuple[np.ndarray, ..
             np.zeros((n_yg, cols)), np.zeros((n_yg + 1, cols), np.int32), np.zeros((n_yg, cols), np.int32))
 
 
-def bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Spearman and Kendall tau-b of ``resamples`` bootstrap resamples drawn with numpy.random.default_rng(seed)."""
-    n = x.size
-    xg, yg = _tie_groups(x), _tie_groups(y)
-    order_x = np.argsort(xg, kind="stable")
+@functools.lru_cache(maxsize=8)
+def resample_counts(n: int, resamples: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Bootstrap draw counts, (n, BLOCK) int32 blocks: row i = how often arch i (in the order given) is drawn.
+
+    Depends only on (n, resamples, seed), so every proxy evaluated on n archs reuses the same resamples
+    (common random numbers; and the draws are made once per run instead of once per proxy).
+    """
     rng = np.random.default_rng(seed)
+    return tuple(_draw_counts(rng.integers(0, n, size=(min(BLOCK, resamples - first), n), dtype=np.int32))
+                 for first in range(0, resamples, BLOCK))
+
+
+def bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spearman and Kendall tau-b of seeded bootstrap resamples of the pairs (x[i], y[i])."""
+    order_x = np.argsort(x, kind="stable")  # work in x order: the kernel then reads memory sequentially
+    xg, yg = _tie_groups(x[order_x]), _tie_groups(y[order_x])
+    identity = np.arange(x.size)
     work = workspace(xg, yg, BLOCK)
     rhos, taus = [], []
-    for first in range(0, resamples, BLOCK):
-        cols = min(BLOCK, resamples - first)
-        w = _draw_counts(rng.integers(0, n, size=(cols, n), dtype=np.int32))
-        if cols < BLOCK:
-            work = workspace(xg, yg, cols)
-        rho, tau = weighted_rank_correlations(xg, yg, order_x, w, work)
+    for w in resample_counts(x.size, resamples, seed):
+        if w.shape[1] != BLOCK:
+            work = workspace(xg, yg, w.shape[1])
+        rho, tau = weighted_rank_correlations(xg, yg, identity, w[order_x], work)
         rhos.append(rho)
         taus.append(tau)
     return np.concatenate(rhos), np.concatenate(taus)

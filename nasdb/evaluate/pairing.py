@@ -89,16 +89,41 @@ def ground_truth(con: duckdb.DuckDBPyConnection, bench: str, pop_ids: np.ndarray
     return df
 
 
-def targets(gt: pl.DataFrame) -> list[Target]:
+PRIMARY_METRICS = ("accuracy", "top1", "mIoU", "ssim", "neg_loss")
+SPLIT_PREFERENCE = ("test", "valid", "train")
+
+
+def targets(gt: pl.DataFrame, which: str = "all") -> list[Target]:
+    """Ground-truth targets: ``all``, or ``primary`` = per dataset the benchmark's own headline number.
+
+    Primary: not a peer's copy (gt_source not 'peer:*'), the first of PRIMARY_METRICS the dataset has,
+    split test > valid > train, the longest training budget.
+    """
     cols = ["dataset", "split", "metric", "epochs", "gt_source", "higher_is_better"]
-    rows = gt.select(cols).unique().sort(cols[:5], nulls_last=True).iter_rows()
-    return [Target(*r) for r in rows]
+    found = [Target(*r) for r in gt.select(cols).unique().sort(cols[:5], nulls_last=True).iter_rows()]
+    if which == "all":
+        return found
+    if which != "primary":
+        raise EvaluationError(f"unknown target selection {which!r}; expected 'primary' or 'all'")
+    best: dict[str, tuple[tuple, Target]] = {}
+    for t in found:
+        if t.gt_source.startswith("peer:") or t.metric not in PRIMARY_METRICS or t.split not in SPLIT_PREFERENCE:
+            continue
+        rank = (PRIMARY_METRICS.index(t.metric), SPLIT_PREFERENCE.index(t.split), -(t.epochs or 0))
+        if t.dataset not in best or rank < best[t.dataset][0]:
+            best[t.dataset] = (rank, t)
+    return [t for _, t in sorted(best.values(), key=lambda rt: rt[1].dataset)]
 
 
 def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
-    """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the n_conv baseline from archs."""
+    """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the n_conv baseline from archs.
+
+    Rows of an unfinished proxy run (proxy_runs.status <> 'complete') are left out: they may sit next to
+    the previous run's values until the run completes.
+    """
     return store.frame(
-        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? "
+        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? AND (run_id IS NULL "
+        "OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')) "
         "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, ? AS source, n_conv::DOUBLE AS value "
         "FROM archs WHERE bench = ? AND n_conv IS NOT NULL", [bench, BASELINE_SOURCE, bench])
 

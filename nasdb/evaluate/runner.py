@@ -30,6 +30,7 @@ class Settings:
 
     population: str = "all"
     common: bool = False
+    targets: str = "primary"          # primary (one headline target per dataset) or all
     bootstrap: int = 1000
     seed: int = 0
     trials: int = search.TRIALS
@@ -54,6 +55,8 @@ class Filters:
     dataset: str | None = None
     proxies: list[str] | None = None
     sources: list[str] | None = None
+    split: str | None = None
+    metric: str | None = None
 
 
 @dataclass
@@ -87,7 +90,7 @@ class _Job:
     proxies: dict[tuple[str, str], pairing.Pairs]
 
 
-def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population) -> list[_Job]:
+def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str) -> list[_Job]:
     """Pair every target with every proxy; check that the filters match something."""
     jobs, seen_datasets, seen_proxies = [], set(), set()
     for bench in _benches(con, f.bench):
@@ -101,8 +104,9 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
         if f.sources:
             values = values.filter(pl.col("source").is_in(f.sources))
         by_dataset = {}
-        for t in pairing.targets(gt):
-            if f.dataset and t.dataset != f.dataset:
+        for t in pairing.targets(gt, which):
+            if (f.dataset and t.dataset != f.dataset) or (f.split and t.split != f.split) \
+                    or (f.metric and t.metric != f.metric):
                 continue
             if t.dataset not in by_dataset:
                 by_dataset[t.dataset] = pairing.for_dataset(values, t.dataset)
@@ -119,12 +123,18 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
         raise EvaluationError(f"unknown proxy {missing[0]!r}; proxies in this database: "
                               f"{', '.join(sorted(seen_proxies)) or 'none'}")
     if not jobs:
-        raise EvaluationError("nothing to evaluate: no proxy values pair with the selected ground truth")
+        wanted = ", ".join(f"{k}={v}" for k, v in asdict(f).items() if v)
+        raise EvaluationError(f"nothing to evaluate ({wanted or 'no filters'}): no {which} ground-truth target "
+                              "matches, or no proxy values pair with it (try --targets all)")
     return jobs
 
 
 def _common(job: _Job) -> None:
-    """Restrict every proxy of the job to the archs where all of them have a finite value."""
+    """Restrict every proxy of the job to the archs where all of them have a finite value.
+
+    Proxies with no finite value for this target at all are left out (they would empty the set).
+    """
+    job.proxies = {k: p for k, p in job.proxies.items() if p.x.size}
     keep = None
     for p in job.proxies.values():
         keep = p.arch_id if keep is None else np.intersect1d(keep, p.arch_id)
@@ -159,7 +169,8 @@ def _strata(con: duckdb.DuckDBPyConnection, bench: str) -> tuple[np.ndarray, np.
     return a["arch_id"], a["s"]
 
 
-def _compute(con, jobs: list[_Job], s: Settings, progress: bool) -> dict[str, list[dict]]:
+def _compute(con, jobs: list[_Job], s: Settings, progress: bool,
+             correlations_only: bool = False) -> dict[str, list[dict]]:
     from tqdm import tqdm
 
     out: dict[str, list[dict]] = {t: [] for t in schema.RESULT_TABLES}
@@ -188,7 +199,7 @@ def _compute(con, jobs: list[_Job], s: Settings, progress: bool) -> dict[str, li
                 **base, "n_population": p.n_population, "n_missing": p.n_missing, "n_null": p.n_null,
                 "n_nan": p.n_nan, "n_inf": p.n_inf, **asdict(c), "bootstrap": s.bootstrap, "seed": s.seed,
                 "settings": {"bootstrap": s.bootstrap, "seed": s.seed, "common_with": others, **s.rules}})
-            if p.x.size:
+            if p.x.size and not correlations_only:
                 for r in topk.all_retrievals(p.x, g, t.higher_is_better):
                     out["topk"].append({**base, **asdict(r), "settings": {"common_with": others, **s.rules}})
                 for r in search.simulate(p.x, g, t.higher_is_better, s.sample_sizes, s.trials, s.seed):
@@ -216,35 +227,36 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], run_id:
                            settings=pl.Series([json.dumps(r["settings"]) for r in rows], dtype=pl.Utf8)).select(names)
 
 
-def _write(con, out: dict[str, list[dict]], f: Filters, s: Settings, run_id: str, started: datetime,
-           seconds: float) -> dict[str, int]:
-    scope = ["population = ?", "arch_set = ?"]
+def _write(con, out: dict[str, list[dict]], jobs: list[_Job], f: Filters, s: Settings, run_id: str,
+           started: datetime, seconds: float) -> dict[str, int]:
+    """Replace the rows of the evaluated targets (same population, arch set and proxy filters) in one transaction."""
+    evaluated = pl.DataFrame([{"bench": j.bench, "dataset": j.target.dataset, "split": j.target.split,
+                               "metric": j.target.metric, "epochs": j.target.epochs,
+                               "gt_source": j.target.gt_source} for j in jobs],
+                             schema_overrides={"epochs": pl.Int32})
+    scope = ["r.population = ?", "r.arch_set = ?"]
     params: list = [s.population, s.arch_set]
-    benches = sorted({r["bench"] for rows in out.values() for r in rows})
-    scope.append(f"bench IN ({', '.join('?' * len(benches))})")
-    params += benches
-    if f.dataset:
-        scope.append("dataset = ?")
-        params.append(f.dataset)
-    if f.proxies:
-        scope.append(f"proxy IN ({', '.join('?' * len(f.proxies))})")
-        params += f.proxies
-    if f.sources:
-        scope.append(f"proxy_source IN ({', '.join('?' * len(f.sources))})")
-        params += f.sources
+    # a common arch set depends on every proxy of the run: then replace all rows of these targets
+    by_proxy = Filters() if s.common else f
+    for col, wanted in (("proxy", by_proxy.proxies), ("proxy_source", by_proxy.sources)):
+        if wanted:
+            scope.append(f"r.{col} IN ({', '.join('?' * len(wanted))})")
+            params += wanted
+    match = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in evaluated.columns)
     counts = {}
     with store.transaction(con):
-        for table, rows in out.items():
-            con.execute(f"DELETE FROM {table} WHERE {' AND '.join(scope)}", params)
-            counts[table] = len(rows)
-            if not rows:
-                continue
-            df = _frame(con, table, rows, run_id)
-            con.register("_eval_rows", df.to_arrow())
-            try:
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _eval_rows")
-            finally:
-                con.unregister("_eval_rows")
+        con.register("_eval_targets", evaluated.to_arrow())
+        try:
+            for table, rows in out.items():
+                con.execute(f"DELETE FROM {table} r USING _eval_targets k WHERE {match} AND {' AND '.join(scope)}",
+                            params)
+                counts[table] = len(rows)
+                if rows:
+                    con.register("_eval_rows", _frame(con, table, rows, run_id).to_arrow())
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _eval_rows")
+                    con.unregister("_eval_rows")
+        finally:
+            con.unregister("_eval_targets")
         settings = {**asdict(s), "filters": asdict(f)}
         con.execute("INSERT INTO eval_runs VALUES (?, ?, ?, ?, ?, ?, 'complete')",
                     [run_id, started.replace(tzinfo=None), seconds, json.dumps(settings), code_version(),
@@ -252,19 +264,31 @@ def _write(con, out: dict[str, list[dict]], f: Filters, s: Settings, run_id: str
     return counts
 
 
+def _checked(s: Settings) -> population.Population:
+    if s.bootstrap < 0 or s.trials < 1:
+        raise EvaluationError(f"bootstrap must be >= 0 and trials >= 1 (got {s.bootstrap}, {s.trials})")
+    return population.parse(s.population)
+
+
+def correlations(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Settings,
+                 progress: bool = False) -> pl.DataFrame:
+    """Correlation rows computed now and not stored (for read-only callers such as the leaderboard)."""
+    jobs = _jobs(con, filters, _checked(settings), settings.targets)
+    rows = _compute(con, jobs, settings, progress, correlations_only=True)["correlations"]
+    return pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
              progress: bool = True) -> RunSummary:
     """Compute correlations, top-k, search simulation and bias for the filtered targets and proxies; store them."""
     f = filters or Filters()
     s = settings or Settings()
-    pop = population.parse(s.population)
-    if s.bootstrap < 0 or s.trials < 1:
-        raise EvaluationError(f"bootstrap must be >= 0 and trials >= 1 (got {s.bootstrap}, {s.trials})")
+    pop = _checked(s)
     schema.ensure(con)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    jobs = _jobs(con, f, pop)
+    jobs = _jobs(con, f, pop, s.targets)
     out = _compute(con, jobs, s, progress)
     run_id = f"eval-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-    counts = _write(con, out, f, s, run_id, started, time.perf_counter() - t0)
+    counts = _write(con, out, jobs, f, s, run_id, started, time.perf_counter() - t0)
     return RunSummary(run_id, time.perf_counter() - t0, counts)

@@ -8,6 +8,7 @@ is broken by the random sample order, i.e. uniformly.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +31,16 @@ class SearchResult:
     note: str | None
 
 
+@functools.lru_cache(maxsize=16)
 def draws(n: int, largest: int, trials: int, seed: int) -> np.ndarray:
     """(trials, min(largest, n)) arch positions: the first ``largest`` of a seeded random order per trial."""
     keys = np.random.default_rng(seed).random((trials, n))
     m = min(largest, n)
     first = np.argpartition(keys, m - 1, axis=1)[:, :m] if m < n else np.tile(np.arange(n), (trials, 1))
     order = np.argsort(np.take_along_axis(keys, first, axis=1), axis=1)
-    return np.take_along_axis(first, order, axis=1)
+    out = np.take_along_axis(first, order, axis=1)
+    out.setflags(write=False)  # cached and shared by every proxy of the run
+    return out
 
 
 def simulate(x: np.ndarray, goodness: np.ndarray, higher_is_better: bool,

@@ -1,0 +1,42 @@
+"""nasdb eval: compute correlations (with bootstrap CIs), top-k, search simulation and bias; store them."""
+from __future__ import annotations
+
+from nasdb import store
+from nasdb.commands import add
+from nasdb.evaluate import Filters, Settings, evaluate
+from nasdb.evaluate.search import TRIALS
+
+
+def register(sub) -> None:
+    p = add(sub, "eval", "evaluate proxies against ground truth and store the results (replaces previous rows)",
+            "  nasdb eval                                   # every bench, dataset and proxy (primary targets)\n"
+            "  nasdb eval --bench nb201 --dataset cifar100 --proxy synflow --proxy nasgraph_avg_degree\n"
+            "  nasdb eval --targets all --population unique # every split and metric, one arch per iso class\n"
+            "  nasdb eval --bench nb201 --common --population sample:1000:0 --bootstrap 200\n")
+    p.add_argument("--bench", help="only this benchmark (e.g. nb201, tnb101_micro)")
+    p.add_argument("--dataset", help="only this ground-truth dataset or task")
+    p.add_argument("--split", help="only this ground-truth split (train/valid/test)")
+    p.add_argument("--metric", help="only this ground-truth metric")
+    p.add_argument("--proxy", action="append", help="only this proxy (repeatable)")
+    p.add_argument("--source", action="append", help="only proxies from this source, e.g. nasdb, peer:graf")
+    p.add_argument("--population", default="all", help="all | unique | non_degenerate | sample:N:seed")
+    p.add_argument("--targets", default="primary", choices=["primary", "all"],
+                   help="primary: per dataset the headline metric/split (default); all: every ground-truth column")
+    p.add_argument("--common", action="store_true", help="evaluate all selected proxies on the archs they share")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
+    p.add_argument("--trials", type=int, default=TRIALS, help="search-simulation trials")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    con = store.connect(args.db)
+    try:
+        summary = evaluate(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
+                           Settings(population=args.population, common=args.common, targets=args.targets,
+                                    bootstrap=args.bootstrap, seed=args.seed, trials=args.trials))
+    finally:
+        con.close()
+    rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items())
+    print(f"{summary.run_id}: {rows} rows in {summary.seconds:.1f} s")
+    return 0

@@ -1,0 +1,51 @@
+"""nasdb leaderboard: proxies ranked by Spearman rho (with 95% CIs) for one ground-truth target."""
+from __future__ import annotations
+
+import polars as pl
+
+from nasdb import api, tables
+from nasdb.commands import add
+from nasdb.evaluate.leaderboard import leaderboard
+
+
+def register(sub) -> None:
+    p = add(sub, "leaderboard", "rank proxies for one benchmark dataset by rank correlation, with CIs",
+            "  nasdb leaderboard --bench nb201 --dataset cifar10-valid\n"
+            "  nasdb leaderboard --bench nb201 --dataset cifar10-valid --common      # same archs for all\n"
+            "  nasdb leaderboard --bench nb201 --dataset cifar10-valid --common --source nasdb --source peer:graf\n"
+            "  nasdb leaderboard --bench tnb101_micro --dataset class_scene --metric top1 --split valid\n")
+    p.add_argument("--bench", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--metric", help="ground-truth metric (default: the dataset's primary one, e.g. accuracy)")
+    p.add_argument("--split", help="ground-truth split (default: test where it exists)")
+    p.add_argument("--population", default="all", help="all | unique | non_degenerate | sample:N:seed")
+    p.add_argument("--common", action="store_true",
+                   help="judge every listed proxy on the archs they all have values for")
+    p.add_argument("--proxy", action="append", help="only this proxy (repeatable)")
+    p.add_argument("--source", action="append", help="only proxies from this source (repeatable)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="resamples when --common must compute (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", default="table", choices=tables.FORMATS)
+    p.add_argument("--output", "-o", help="file to write (csv/json/parquet)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    con = api.connect(args.db, read_only=True)
+    table, source = leaderboard(con, args.bench, args.dataset, args.metric, args.split, args.population,
+                                args.common, args.proxy, args.source, args.bootstrap, args.seed)
+    if args.format == "table":
+        tables.show(_readable(table), title=source, max_rows=200)
+        return 0
+    tables.write(table, args.format, args.output, max_rows=200)
+    return 0
+
+
+def _readable(table: pl.DataFrame) -> pl.DataFrame:
+    """Terminal view: value [95% CI] per correlation, and one column counting the archs left out."""
+    def with_ci(name: str) -> pl.Expr:
+        return pl.format("{} [{}, {}]", *[pl.col(c).round(3) for c in (name, f"{name}_lo", f"{name}_hi")])
+
+    return table.select("rank", "proxy", source="proxy_source", n="n", spearman=with_ci("spearman"),
+                        kendall=with_ci("kendall"),
+                        no_value=pl.col("n_missing") + pl.col("n_null") + pl.col("n_nan") + pl.col("n_inf"))

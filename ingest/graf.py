@@ -45,15 +45,8 @@ UNIQUE = {"nb201": f"{DIR}/nb201_unique_nets.csv", "tnb101_micro": f"{DIR}/tnb10
 FILES = sorted({p for s in SETS for p in s[:2]} | {VAL_ACCS_COPY, *UNIQUE.values()})
 NEEDS = ["nb201", "tnb101"]
 SOURCE = "peer:graf"
-OWNS = {"proxies": f"source = '{SOURCE}'", "ground_truth": f"source = '{SOURCE}'"}
-ARCH_SETS = """CREATE TABLE IF NOT EXISTS arch_sets (
-    bench    VARCHAR NOT NULL,
-    arch_id  BIGINT  NOT NULL,
-    set_name VARCHAR NOT NULL,   -- e.g. graf:unique_nets
-    source   VARCHAR NOT NULL    -- ingest job / publisher that defines the set
-)"""
-
-
+OWNS = {"proxies": f"source = '{SOURCE}'", "ground_truth": f"source = '{SOURCE}'",
+        "arch_sets": f"source = '{SOURCE}'"}
 def _placed(con: duckdb.DuckDBPyConnection, bench: str, df: pl.DataFrame, path: Path) -> pl.DataFrame:
     df = df.with_columns(arch_id=place(con, bench, df["net"], str(path)))
     check_unique(df, ["arch_id"], f"{path} (column net)")
@@ -95,8 +88,6 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         if bench == "tnb101_micro":
             check_tnb101_val(con, vals, str(files[vals_rel]), exact=False)
         peer_ground_truth(con, vals, SOURCE)
-    con.execute(ARCH_SETS)
-    con.execute("DELETE FROM arch_sets WHERE source = ?", [SOURCE])
     for bench, rel in UNIQUE.items():
         df = _placed(con, bench, read_csv(files[rel], ["net"]), files[rel])
         insert(con, "arch_sets", df.select("arch_id").with_columns(

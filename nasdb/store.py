@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS proxies (
     run_id   VARCHAR,                   -- proxy_runs.run_id for nasdb's own values
     note     VARCHAR                    -- why value is NULL, or a caveat
 );
+CREATE TABLE IF NOT EXISTS arch_sets (
+    bench    VARCHAR NOT NULL,
+    arch_id  BIGINT  NOT NULL,
+    set_name VARCHAR NOT NULL,             -- e.g. graf:unique_nets (a publisher's de-duplicated list)
+    source   VARCHAR NOT NULL              -- who defines the set
+);
 CREATE TABLE IF NOT EXISTS proxy_runs (
     run_id       VARCHAR PRIMARY KEY,
     proxy        VARCHAR NOT NULL,
@@ -92,7 +98,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-PUBLIC_TABLES = ("benchmarks", "archs", "ground_truth", "costs", "proxies", "proxy_runs", "sources")
+PUBLIC_TABLES = ("benchmarks", "archs", "ground_truth", "costs", "proxies", "proxy_runs", "sources", "arch_sets")
 
 
 def connect(db: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -102,6 +108,7 @@ def connect(db: str | Path | None = None, read_only: bool = False) -> duckdb.Duc
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
+    con.execute("SET enable_progress_bar = false")
     con.execute(SCHEMA)
     return con
 

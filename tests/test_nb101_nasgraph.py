@@ -101,3 +101,12 @@ def test_fast_ranks_like_fresh_weight_reference_mode(small_space):
     ref = engine.compute([nasgraph_nb101.surrogate(sub.cell(j), **SMALL) for j in range(len(sub))], "reference", seed=0,
                          keys=[(int(i),) for i in picked])["nasgraph_avg_degree"]
     assert stats.spearmanr(fast, ref).statistic >= 0.95
+
+
+def test_surrogate_of_a_module_hash(cache, mirror):
+    """The registry's entry point: arch_key (module hash) -> surrogate, through the enumerated space."""
+    d = json.loads(sources.verified_path("nb101/nasbench_vis/data-1k.json", cache, mirror).read_bytes())
+    for adj, ops, key in list(zip(d["adjacency"], d["operations"], d["key"]))[:20]:
+        assert nasgraph_nb101.surrogate_of_key(key, "cifar10") == nasgraph_nb101.surrogate(nb101.from_padded(adj, ops))
+    with pytest.raises(nb101.InvalidCellError, match="not the module hash of any NB101 cell"):
+        nasgraph_nb101.surrogate_of_key("0" * 32)

@@ -1,0 +1,121 @@
+"""Parquet export of the database: every public table, optional wide per-benchmark views, and a README.
+
+Files are written under a temporary name in the target directory and renamed when complete, so a
+reader never sees half a file. Rows are sorted (ORDER BY ALL) so that exports of equal databases are
+equal. The README describes each file's columns from the SQL comments of the schema (nasdb/store.py,
+nasdb/evaluate/schema.py): the schema is documented in one place.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from nasdb import __version__, store
+from nasdb.errors import NasdbError
+from nasdb.evaluate import schema as eval_schema
+
+TABLES = (*store.PUBLIC_TABLES, "meta", *eval_schema.TABLES)
+FORMATS = ("parquet",)
+_COLUMN_COMMENT = re.compile(r"^\s+(\w+)\s+[A-Z][^-]*--\s*(.+?)\s*$")
+_CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+
+
+def column_comments() -> dict[tuple[str, str], str]:
+    """(table, column) -> the comment written next to the column in the DDL."""
+    out, table = {}, None
+    for ddl in (store.SCHEMA, eval_schema.DDL):
+        for line in ddl.splitlines():
+            if m := _CREATE.search(line):
+                table = m.group(1)
+            elif table and (m := _COLUMN_COMMENT.match(line)):
+                out[(table, m.group(1))] = m.group(2)
+    return out
+
+
+def _existing(con: duckdb.DuckDBPyConnection) -> list[str]:
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return [t for t in TABLES if t in have]
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet)")
+    os.replace(tmp, path)
+
+
+def wide_query(con: duckdb.DuckDBPyConnection, bench: str) -> str:
+    """One row per arch of ``bench``: arch columns, one column per ground-truth target and per proxy.
+
+    Ground-truth columns are named ``gt:<dataset>/<split>/<metric>@<epochs>[ <source>]`` (the source only
+    for copies published by peers), proxy columns ``proxy:<proxy>@<source>[/<dataset>]``.
+    """
+    quoted = bench.replace("'", "''")
+    long = f"""
+        SELECT arch_id, 'gt:' || dataset || '/' || split || '/' || metric || '@' || coalesce(epochs::VARCHAR, '?')
+               || CASE WHEN source LIKE 'peer:%' THEN ' ' || source ELSE '' END AS col, value
+        FROM ground_truth WHERE bench = '{quoted}'
+        UNION ALL
+        SELECT arch_id, 'proxy:' || proxy || '@' || source || CASE WHEN dataset = '' THEN '' ELSE '/' || dataset END,
+               value
+        FROM proxies WHERE bench = '{quoted}'
+          AND (run_id IS NULL OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete'))"""
+    names = [r[0] for r in con.execute(f"SELECT DISTINCT col FROM ({long}) ORDER BY col").fetchall()]
+    pivot = ", ".join("first(value) FILTER (WHERE col = '{0}') AS \"{1}\"".format(c.replace("'", "''"),
+                                                                                c.replace('"', '""'))
+                      for c in names)
+    return f"""
+    WITH long AS ({long}), wide AS (SELECT arch_id{', ' + pivot if pivot else ''} FROM long GROUP BY arch_id)
+    SELECT a.arch_id, a.arch_key, a.naslib_key, a.iso_class, a.is_degenerate, a.n_conv, wide.* EXCLUDE (arch_id)
+    FROM archs a LEFT JOIN wide USING (arch_id) WHERE a.bench = '{quoted}' ORDER BY a.arch_id"""
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path, wide: bool = False) -> list[Path]:
+    """Write ``<table>.parquet`` for every table (and ``wide_<bench>.parquet`` if ``wide``) plus README.md."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NasdbError(f"export target {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    con.execute("SET enable_progress_bar = false")
+    written = []
+    for table in _existing(con):
+        path = out / f"{table}.parquet"
+        _copy(con, f"SELECT * FROM {table} ORDER BY ALL", path)
+        written.append(path)
+    if wide:
+        for (bench,) in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall():
+            path = out / f"wide_{bench}.parquet"
+            _copy(con, wide_query(con, bench), path)
+            written.append(path)
+    readme = out / "README.md"
+    tmp = readme.with_name(".README.md.tmp")
+    tmp.write_text(_readme(con, written))
+    os.replace(tmp, readme)
+    return [*written, readme]
+
+
+def _readme(con: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
+    comments = column_comments()
+    lines = [f"# nasdb export (nasdb {__version__})", "",
+             "Parquet files, one per table of the nasdb DuckDB database; rows sorted by all columns. Read with",
+             "`polars.read_parquet`, `duckdb.read_parquet` or `pyarrow.parquet.read_table`. Benchmark values come",
+             "from the public sources listed in `sources.parquet` (origin URL, sha256, license) and keep their",
+             "licenses and citations.", ""]
+    for path in files:
+        name = path.stem
+        n = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
+        cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        lines += [f"## {path.name} ({n} rows)", ""]
+        if name.startswith("wide_"):
+            lines += [f"One row per architecture of `{name[5:]}`: its arch columns, then one column per "
+                      "ground-truth target named `gt:<dataset>/<split>/<metric>@<epochs>` (with the publisher "
+                      "appended for peers' copies) and one per proxy named `proxy:<proxy>@<source>[/<dataset>]`.",
+                      ""]
+            cols = cols[:6]
+        lines += ["| column | type | meaning |", "|---|---|---|"]
+        table = name if not name.startswith("wide_") else "archs"
+        lines += [f"| {c[0]} | {c[1]} | {comments.get((table, c[0]), '')} |" for c in cols]
+        lines.append("")
+    return "\n".join(lines)

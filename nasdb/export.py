@@ -40,6 +40,12 @@ def _existing(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [t for t in TABLES if t in have]
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Select list that writes JSON columns as plain strings: polars reads Parquet's JSON annotation as binary."""
+    cols = con.execute(f"DESCRIBE {table}").fetchall()
+    return ", ".join(f'"{c[0]}"::VARCHAR AS "{c[0]}"' if c[1] == "JSON" else f'"{c[0]}"' for c in cols)
+
+
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet)")
@@ -82,7 +88,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path, wide: bo
     written = []
     for table in _existing(con):
         path = out / f"{table}.parquet"
-        _copy(con, f"SELECT * FROM {table} ORDER BY ALL", path)
+        _copy(con, f"SELECT {_columns(con, table)} FROM {table} ORDER BY ALL", path)
         written.append(path)
     if wide:
         for (bench,) in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall():

@@ -12,7 +12,7 @@ from app import ui  # noqa: E402
 
 VIEWS = Path(__file__).parent / "views"
 PAGES = [
-    st.Page(VIEWS / "overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+    st.Page(VIEWS / "overview.py", title="Overview", icon=":material/home:", default=True),  # served at /
     st.Page(VIEWS / "correlations.py", title="Correlations", icon=":material/grid_on:", url_path="correlations"),
     st.Page(VIEWS / "scatter.py", title="Proxy vs accuracy", icon=":material/scatter_plot:", url_path="scatter"),
     st.Page(VIEWS / "topk.py", title="Top-k retrievals", icon=":material/leaderboard:", url_path="topk"),

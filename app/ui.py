@@ -65,11 +65,12 @@ def require(table: str, what: str, command: str) -> bool:
     return False
 
 
-def chart_with_table(chart: alt.Chart, frame: pl.DataFrame, key: str) -> None:
-    """Every chart comes with the table it was drawn from (tabs: Chart / Table)."""
+def chart_with_table(chart: alt.Chart, frame: pl.DataFrame, key: str, description: str | None = None) -> None:
+    """Every chart comes with the table it was drawn from (tabs: Chart / Table); ``description`` is the
+    chart's text alternative (screen readers, and tests that cannot read a canvas)."""
     tab_chart, tab_table = st.tabs(["Chart", "Table"])
     with tab_chart:
-        st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+        st.altair_chart(chart, width="stretch", key=f"{key}_chart", alt=description)
     with tab_table:
         st.dataframe(frame, hide_index=True, key=f"{key}_table")
 

@@ -72,8 +72,9 @@ def browser_times(db: Path, tmp: Path) -> dict:
 
                 def full_scatter() -> None:  # 15,625 NB201 points: the n_conv baseline covers every cell
                     page.locator('[data-testid="stSelectbox"]').filter(has_text="Proxy").click()
-                    page.get_by_role("option", name="n_conv (baseline:archs)").click()
-                    page.get_by_text("(n = 15,625)").wait_for(state="attached")
+                    page.keyboard.type("n_conv (baseline:archs)")
+                    page.keyboard.press("Enter")
+                    page.locator('[data-testid="stVegaLiteChart"][aria-label*="(n = 15,625)"]').wait_for()
                     browser_util.settle(page)
                     browser_util.chart_drawn(page)
 

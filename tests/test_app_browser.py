@@ -98,6 +98,8 @@ def test_every_page_renders(server, page):
     # charts really render (vega draws into a canvas or svg)
     browser_util.goto(page, "Proxy vs accuracy", "Proxy vs accuracy")
     browser_util.chart_drawn(page)
+    title = page.locator('[data-testid="stVegaLiteChart"]').first.get_attribute("aria-label")
+    assert "Spearman ρ = " in title and "Kendall τ = " in title
     page.screenshot(path=str(ARTIFACTS / "page_scatter.png"))
 
 

@@ -46,4 +46,4 @@ chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start"
     color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
     tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
 ).properties(height=480).interactive()
-ui.chart_with_table(chart, data.drop("iso_class"), key="scatter")
+ui.chart_with_table(chart, data.drop("iso_class"), key="scatter", description=title)

@@ -13,6 +13,8 @@ Rows in ``proxies`` (source = 'nasdb'), and the ``dataset`` convention:
 * ``tnb101_micro`` / ``tnb101_macro``: the surrogate includes the task's decoder head, so the graph
   is per task and ``dataset`` = the task name (class_scene, class_object, room_layout, jigsaw,
   segmentsemantic, normal, autoencoder), as in ``ground_truth``. ``arch_id`` = the official API index.
+  Tasks with the same decoder head have the same graph and so the same values: class_scene,
+  class_object, room_layout and jigsaw (pooling head); normal and autoencoder (generative decoder).
 
 ``value`` is NULL (with the reason in ``note``) when a measure is undefined for a graph.
 Each run has one ``proxy_runs`` row (proxy = 'nasgraph', settings JSON with the mode, seed, sample
@@ -46,9 +48,14 @@ class Bench:
 
     name: str
     datasets: tuple[str, ...]
-    per_dataset: bool               # True: one graph per (arch, dataset); False: one graph, value repeated
+    graph_of: Callable[[str], str]  # dataset -> which graph it uses (datasets sharing one share values)
     surrogate: Callable              # (arch_key, dataset) -> Surrogate
     surrogate_settings: dict
+
+    @property
+    def per_dataset(self) -> bool:
+        """Whether the graph (so the proxy) depends on the dataset/task at all."""
+        return len({self.graph_of(d) for d in self.datasets}) > 1
 
 
 def _nb201_surrogate(arch_key: str, dataset: str):
@@ -67,8 +74,8 @@ def _benches() -> dict[str, Bench]:
     from nasdb.spaces import nb201, tnb101
 
     return {
-        "nb201": Bench("nb201", NB201_DATASETS, False, _nb201_surrogate, dict(nb201.SURROGATE_DEFAULTS)),
-        **{b: Bench(b, tnb101.TASKS, True, _tnb101_surrogate, dict(tnb101.SURROGATE_DEFAULTS))
+        "nb201": Bench("nb201", NB201_DATASETS, lambda dataset: "", _nb201_surrogate, dict(nb201.SURROGATE_DEFAULTS)),
+        **{b: Bench(b, tnb101.TASKS, tnb101.head_of, _tnb101_surrogate, dict(tnb101.SURROGATE_DEFAULTS))
            for b in ("tnb101_micro", "tnb101_macro")},
     }
 
@@ -111,6 +118,7 @@ def settings(bench_name: str, mode: str, seed: int, sample: int | None) -> dict:
     return {
         "family": FAMILY, "proxies": list(PROXIES), "bench": bench_name, "mode": check_mode(mode),
         "seed": seed, "sample": sample, "datasets": list(b.datasets),
+        "graph_of_dataset": {d: b.graph_of(d) for d in b.datasets},
         "surrogate": b.surrogate_settings,
         "weights": ("N(0,1), no biases, seeded per block (position, kind, shapes)" if mode == "fast"
                     else "N(0,1), no biases, fresh per architecture (generator seeded by seed, arch_id, dataset)"),

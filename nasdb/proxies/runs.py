@@ -62,12 +62,15 @@ def _sample(archs: list[tuple[int, str]], n: int | None, seed: int) -> list[tupl
 def _rows(b: registry.Bench, chunk: list[tuple[int, str]], mode: str, seed: int,
           cache: fast.BlockCache, run_id: str) -> pa.Table:
     """The chunk's proxies rows: one per (arch, dataset, measure); NULL values carry their reason."""
-    datasets = b.datasets if b.per_dataset else b.datasets[:1]
-    items = [(aid, key, ds) for aid, key in chunk for ds in datasets]
-    surrogates = [b.surrogate(key, ds) for _, key, ds in items]
-    vals = engine.compute(surrogates, mode, seed, keys=[(aid, ds) for aid, _, ds in items], cache=cache)
-    if not b.per_dataset:  # one graph per arch: the same value under every dataset name
-        vals = {k: np.repeat(v, len(b.datasets)) for k, v in vals.items()}
+    graphs = list(dict.fromkeys(b.graph_of(d) for d in b.datasets))  # distinct graphs, in dataset order
+    first = {g: next(d for d in b.datasets if b.graph_of(d) == g) for g in graphs}
+    items = [(aid, key, g) for aid, key in chunk for g in graphs]
+    surrogates = [b.surrogate(key, first[g]) for _, key, g in items]
+    vals = engine.compute(surrogates, mode, seed, keys=[(aid, g) for aid, _, g in items], cache=cache)
+    # rows are (arch, dataset) in arch-major order; each takes the value of its dataset's graph
+    take = (np.arange(len(chunk))[:, None] * len(graphs)
+            + np.array([graphs.index(b.graph_of(d)) for d in b.datasets])[None, :]).ravel()
+    vals = {k: v[take] for k, v in vals.items()}
     names, n_ds = measures.NAMES, len(b.datasets)
     per_measure = len(chunk) * n_ds
     values = np.concatenate([vals[name] for name in names])

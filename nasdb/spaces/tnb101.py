@@ -8,6 +8,7 @@ Macro ``64-<digits>-basic``: one digit per module, 1 plain, 2 channel doubling, 
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -114,6 +115,7 @@ POOL_TASKS = frozenset({"class_scene", "class_object", "room_layout", "jigsaw"})
 _DECODER_OUT_WIDTH = 256
 
 
+@functools.lru_cache(maxsize=None)
 def _micro_op(op: str, position: str, c_in: int, c_out: int, stride: int, size: int):
     from nasdb.proxies.nasgraph.blocks import Block
 
@@ -126,17 +128,6 @@ def _micro_op(op: str, position: str, c_in: int, c_out: int, stride: int, size: 
     if op == "conv1x1":
         return Block(position, "conv", c_in, c_out, size, stride=stride)
     return Block(position, "conv", c_in, c_out, size, kernel=3, stride=stride, padding=1)
-
-
-def _micro_cell(b, feeding: list[int], ops: dict, m: int, c_in: int, c_out: int, stride: int, size: int) -> list[int]:
-    """A micro cell: ops leaving the cell input change channels/stride, the others keep them."""
-    node_inputs: dict[int, list[int]] = {0: feeding}
-    for j in (1, 2, 3):
-        node_inputs[j] = []
-        for i in range(j):
-            shape = (c_in, c_out, stride, size) if i == 0 else (c_out, c_out, 1, size // stride)
-            node_inputs[j].append(b.add(_micro_op(ops[(i, j)], f"m{m}/e{i}-{j}", *shape), node_inputs[i]))
-    return node_inputs[3]
 
 
 def _basic_blocks(b, feeding: list[int], m: int, c_in: int, c_out: int, stride: int, size: int) -> list[int]:
@@ -156,6 +147,13 @@ def _basic_blocks(b, feeding: list[int], m: int, c_in: int, c_out: int, stride: 
     return [conv_b2, b.add(Block(f"m{m}/b1/shortcut", "identity", c_out, c_out, out), first)]
 
 
+def head_of(task: str) -> str:
+    """Name of the task's decoder head: tasks with the same head have the same NASGraph graph."""
+    if task in POOL_TASKS:
+        return "pool"
+    return "generative" if task in ("autoencoder", "normal") else task
+
+
 def _decoder_layers(task: str, channels: int, size: int, ratio: int, image_size: int) -> list[tuple]:
     """The task head as (position, kind, c_in, c_out, input size, kernel) in order; each feeds the next."""
     if task in POOL_TASKS:
@@ -166,7 +164,7 @@ def _decoder_layers(task: str, channels: int, size: int, ratio: int, image_size:
 
     def add(kind: str, c_out: int) -> None:
         nonlocal channels, size
-        layers.append((f"head/{task if task == 'segmentsemantic' else 'generative'}/{len(layers)}",
+        layers.append((f"head/{head_of(task)}/{len(layers)}",
                        kind, channels, c_out, size, 3))
         channels, size = c_out, size * 2 if kind == "deconv" else size
 
@@ -191,31 +189,86 @@ def _decoder_layers(task: str, channels: int, size: int, ratio: int, image_size:
     return layers
 
 
-def surrogate(arch: str, task: str, stem_channels: int = 16, image_size: int = 224):
-    """The TransNAS-Bench-101 network NASGraph converts for ``arch`` (micro or macro) and ``task``."""
+@functools.lru_cache(maxsize=None)
+def _micro_skeleton(stem_channels: int, image_size: int):
+    """The micro encoder's wiring (the same for every cell) and where each cell op goes."""
+    b = _stem(stem_channels, image_size)
+    feeding, channels, size = [len(b.blocks) - 1], stem_channels, image_size // 4
+    slots = []
+    for m, d in enumerate(MICRO_SKELETON):
+        c_out, stride = _module_shape(d, channels)
+        node_inputs: dict[int, list[int]] = {0: feeding}
+        for j in (1, 2, 3):
+            node_inputs[j] = []
+            for i in range(j):
+                shape = (channels, c_out, stride, size) if i == 0 else (c_out, c_out, 1, size // stride)
+                idx = b.add(_micro_op("none", f"m{m}/e{i}-{j}", *shape), node_inputs[i])
+                slots.append((idx, (i, j), f"m{m}/e{i}-{j}", shape))
+                node_inputs[j].append(idx)
+        feeding, channels, size = node_inputs[3], c_out, size // stride
+    return b.build(), tuple(slots), tuple(feeding), channels, size
+
+
+def _stem(stem_channels: int, image_size: int):
     from nasdb.proxies.nasgraph.blocks import Block, Builder
 
-    if task not in TASKS:
-        raise ArchStringError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
-    micro = _MICRO_RE.match(arch.strip()) if isinstance(arch, str) else None
-    ops = micro_ops(arch) if micro else None
-    digits = (4, 1, 4, 1, 4) if micro else macro_digits(arch)
-    ratio = 64 // stem_channels
     b = Builder()
     x = b.add(Block("input", "input", 3, 3, image_size))
     s1 = b.add(Block("stem/0", "conv", 3, stem_channels // 2, image_size, kernel=3, stride=2, padding=1), [x])
-    feeding = [b.add(Block("stem/1", "conv", stem_channels // 2, stem_channels, image_size // 2, kernel=3,
-                           stride=2, padding=1), [s1])]
-    channels, size = stem_channels, image_size // 4
-    for m, d in enumerate(digits):
-        c_out = channels * 2 if d % 2 == 0 else channels
-        stride = 2 if d > 2 else 1
-        if micro:
-            feeding = _micro_cell(b, feeding, ops, m, channels, c_out, stride, size)
-        else:
-            feeding = _basic_blocks(b, feeding, m, channels, c_out, stride, size)
+    b.add(Block("stem/1", "conv", stem_channels // 2, stem_channels, image_size // 2, kernel=3, stride=2, padding=1),
+          [s1])
+    return b
+
+
+def _module_shape(digit: int, channels: int) -> tuple[int, int]:
+    """Output channels and stride of a macro module: even digits double channels, digits > 2 downsample."""
+    return (channels * 2 if digit % 2 == 0 else channels), (2 if digit > 2 else 1)
+
+
+MICRO_SKELETON = (4, 1, 4, 1, 4)  # the macro code '41414' shared by every micro architecture
+
+
+@functools.lru_cache(maxsize=16384)
+def _encoder(arch: str, stem_channels: int, image_size: int):
+    """(blocks, parents, output block ids, channels, size) of the encoder; cached for the 7 tasks."""
+    if _MICRO_RE.match(arch.strip()):
+        skeleton, slots, feeding, channels, size = _micro_skeleton(stem_channels, image_size)
+        ops = micro_ops(arch)
+        blocks = list(skeleton.blocks)
+        for idx, edge, position, shape in slots:
+            blocks[idx] = _micro_op(ops[edge], position, *shape)
+        return tuple(blocks), skeleton.parents, feeding, channels, size
+    b = _stem(stem_channels, image_size)
+    feeding, channels, size = [len(b.blocks) - 1], stem_channels, image_size // 4
+    for m, d in enumerate(macro_digits(arch)):
+        c_out, stride = _module_shape(d, channels)
+        feeding = _basic_blocks(b, feeding, m, channels, c_out, stride, size)
         channels, size = c_out, size // stride
+    s = b.build()
+    return s.blocks, s.parents, tuple(feeding), channels, size
+
+
+@functools.lru_cache(maxsize=None)
+def _head(task: str, channels: int, size: int, ratio: int, image_size: int, first: int, feeding: tuple):
+    """The decoder head's blocks and parents, numbered from block ``first`` on, fed by ``feeding``."""
+    from nasdb.proxies.nasgraph.blocks import Block
+
+    blocks, parents = [], []
     for position, kind, c_in, c_out, in_size, kernel in _decoder_layers(task, channels, size, ratio, image_size):
-        feeding = [b.add(Block(position, kind, c_in, c_out, in_size, kernel=kernel,
-                               padding=1 if kind == "conv" else 0), feeding)]
-    return b.build()
+        blocks.append(Block(position, kind, c_in, c_out, in_size, kernel=kernel, padding=1 if kind == "conv" else 0))
+        parents.append(tuple((p, 0) for p in feeding))
+        feeding = (first + len(blocks) - 1,)
+    return tuple(blocks), tuple(parents)
+
+
+def surrogate(arch: str, task: str, stem_channels: int = 16, image_size: int = 224):
+    """The TransNAS-Bench-101 network NASGraph converts for ``arch`` (micro or macro) and ``task``."""
+    from nasdb.proxies.nasgraph.blocks import Surrogate
+
+    if task not in TASKS:
+        raise ArchStringError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
+    if not isinstance(arch, str) or not (_MICRO_RE.match(arch.strip()) or _MACRO_RE.match(arch.strip())):
+        raise ArchStringError(f"malformed TNB101 architecture {arch!r}: {MICRO_GRAMMAR}, or {MACRO_GRAMMAR}")
+    blocks, parents, feeding, channels, size = _encoder(arch.strip(), stem_channels, image_size)
+    head_blocks, head_parents = _head(task, channels, size, 64 // stem_channels, image_size, len(blocks), feeding)
+    return Surrogate(blocks + head_blocks, parents + head_parents)

@@ -236,3 +236,13 @@ def test_cli_reports_errors_without_traceback(small_db, tmp_path, capsys):
     path, _ = _runs_file(tmp_path, [HASH])
     assert cli.main(["--db", str(small_db), "ingest-nb101", "--tfrecord", str(path)]) == 0
     assert "ingested 1 archs, 18 nb101_runs" in capsys.readouterr().out
+
+
+def test_absent_optional_fields_are_null(tmp_path):
+    m = ModelMetrics()
+    m.evaluation_data.add(current_epoch=1.0)  # no accuracies, no parameter count
+    raw = [HASH, 108, ADJ, OPS, base64.b64encode(m.SerializeToString()).decode()]
+    path = tmp_path / "sparse.tfrecord"
+    write_tfrecord(path, [json.dumps(raw).encode()])
+    row = nb101_proto.read_runs(path, progress=False).row(0, named=True)
+    assert row["current_epoch"] == 1.0 and row["test_accuracy"] is None and row["trainable_parameters"] is None

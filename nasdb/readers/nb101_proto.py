@@ -20,9 +20,11 @@ import base64
 import binascii
 import json
 import struct
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from nasdb.readers.tfrecord import RecordError, iter_records
@@ -30,6 +32,7 @@ from nasdb.readers.tfrecord import RecordError, iter_records
 EVAL_FIELDS = {1: "current_epoch", 2: "training_time", 3: "train_accuracy", 4: "validation_accuracy",
                5: "test_accuracy"}
 _DOUBLE = struct.Struct("<d")
+NAN = float("nan")
 
 
 class ProtoError(ValueError):
@@ -128,12 +131,14 @@ def read_runs(path: Path, progress: bool = True) -> pl.DataFrame:
     """Every evaluation of every run: one row per (module_hash, epochs, run, eval_index).
 
     ``run`` numbers the runs (seeds) of one (hash, epochs) in file order, as the official API lists
-    them; ``eval_index`` 0/1/2 = start, halfway, end of training.
+    them; ``eval_index`` 0/1/2 = start, halfway, end of training. Absent optional fields are null.
     """
     from tqdm import tqdm
 
-    cols: dict[str, list] = {c: [] for c in ("module_hash", "epochs", "run", "eval_index", "trainable_parameters",
-                                             *EVAL_FIELDS.values())}
+    # typed arrays, not lists of Python objects: the official file has 1.27 M records x 3 evaluations
+    hashes: list[str] = []
+    ints = {c: array("q") for c in ("epochs", "run", "eval_index", "trainable_parameters")}
+    floats = {c: array("d") for c in EVAL_FIELDS.values()}
     runs_seen: dict[tuple[str, int], int] = {}
     with tqdm(total=Path(path).stat().st_size, unit="B", unit_scale=True, desc="nb101 tfrecord",
               disable=not progress) as bar:
@@ -145,14 +150,15 @@ def read_runs(path: Path, progress: bool = True) -> pl.DataFrame:
                                   f"record [hash, epochs, adjacency, ops, metrics]: {e}") from e
             run = runs_seen.get((rec.module_hash, rec.epochs), 0)
             runs_seen[(rec.module_hash, rec.epochs)] = run + 1
+            params = -1 if rec.trainable_parameters is None else rec.trainable_parameters
             for i, ev in enumerate(rec.evaluations):
-                cols["module_hash"].append(rec.module_hash)
-                cols["epochs"].append(rec.epochs)
-                cols["run"].append(run)
-                cols["eval_index"].append(i)
-                cols["trainable_parameters"].append(rec.trainable_parameters)
+                hashes.append(rec.module_hash)
+                for name, value in zip(ints, (rec.epochs, run, i, params)):
+                    ints[name].append(value)
                 for name in EVAL_FIELDS.values():
-                    cols[name].append(ev[name])
-    return pl.DataFrame(cols, schema_overrides={
-        "epochs": pl.Int32, "run": pl.Int32, "eval_index": pl.Int32, "trainable_parameters": pl.Int64,
-        **{n: pl.Float64 for n in EVAL_FIELDS.values()}})
+                    floats[name].append(NAN if ev[name] is None else ev[name])
+    return pl.DataFrame({"module_hash": hashes, **{c: np.frombuffer(a, dtype=np.int64) for c, a in ints.items()},
+                         **{c: np.frombuffer(a, dtype=np.float64) for c, a in floats.items()}}).with_columns(
+        pl.col("epochs", "run", "eval_index").cast(pl.Int32),
+        pl.when(pl.col("trainable_parameters") >= 0).then(pl.col("trainable_parameters")),
+        pl.col(*EVAL_FIELDS.values()).fill_nan(None))

@@ -104,9 +104,6 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
     path = files[DATA]
     df = read_data20k(path)
     cells = nb101_enumerate.load()
-    if len(cells) != nb101.N_ARCHS:
-        raise IngestError(f"NB101 enumeration has {len(cells)} cells, expected {nb101.N_ARCHS}; "
-                          f"delete {nb101_enumerate.cache_path()} to recompute it")
     df = df.with_columns(arch_id=positions(cells.hashes, df["key"], str(path)))  # fails before any insert
     insert_archs(con, *arch_table(cells))
     acc = df.select("arch_id", *[(pl.col(f"{e}_final_validation_accuracy") * 100).alias(str(e)) for e in EPOCHS])

@@ -11,7 +11,7 @@ import pytest
 
 from nasdb import sources
 from nasdb.spaces import nb101, nb101_enumerate
-from nasdb.errors import ArchStringError
+from nasdb.errors import ArchStringError, SourceError
 
 MAX_V = 5
 
@@ -77,3 +77,12 @@ def test_full_space_has_423624_cells_and_holds_all_published_hashes(cache, mirro
     rng = np.random.default_rng(0)
     for i in rng.choice(len(cells), 300, replace=False):
         assert cells.cell(int(i)).hash == cells.hashes[i]
+
+
+def test_a_damaged_cache_is_refused_not_used(tmp_path):
+    path = nb101_enumerate.cache_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    small = nb101_enumerate.enumerate_cells(max_vertices=3, progress=False)
+    np.savez(path, hashes=small.hashes, n_vertices=small.n_vertices, matrices=small.matrices, labels=small.labels)
+    with pytest.raises(SourceError, match=r"cells-v1.npz: not the complete NB101 enumeration \(7 cells"):
+        nb101_enumerate.load(tmp_path)

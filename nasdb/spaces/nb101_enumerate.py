@@ -20,6 +20,7 @@ import numba
 import numpy as np
 
 from nasdb import config
+from nasdb.errors import SourceError
 from nasdb.spaces import nb101
 from nasdb.spaces.nb101_hash_numba import hex_strings, module_hashes
 
@@ -175,7 +176,11 @@ def load(cache: Path | None = None, progress: bool = True) -> Cells:
     path = cache_path(cache)
     if path.is_file():
         with np.load(path) as z:
-            return Cells(z["hashes"], z["n_vertices"], z["matrices"], z["labels"])
+            cells = Cells(z["hashes"], z["n_vertices"], z["matrices"], z["labels"])
+        if len(cells) != nb101.N_ARCHS or not (cells.hashes[1:] > cells.hashes[:-1]).all():
+            raise SourceError(f"{path}: not the complete NB101 enumeration ({len(cells)} cells, expected "
+                              f"{nb101.N_ARCHS} with sorted unique hashes); delete it to recompute")
+        return cells
     cells = enumerate_cells(progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=path.parent)

@@ -61,7 +61,8 @@ def target(bench_name: str, key: str) -> pairing.Target:
 def proxy(bench_name: str, dataset: str, key: str) -> Proxy:
     """Proxies that pair with this dataset (its own rows, its data domain's, or data-free ones), plus
     the n_conv baseline that evaluation always includes."""
-    rows = ui.query("SELECT DISTINCT proxy, source, dataset FROM proxies WHERE bench = ?", bench_name)
+    rows = ui.query("SELECT DISTINCT proxy, source, dataset FROM proxies WHERE bench = ? AND isfinite(value)",
+                    bench_name)
     pairs_with = (pl.col("dataset") == "") | (pl.col("dataset").replace(pairing.DOMAIN) == pairing.domain(dataset))
     found = rows.filter(pairs_with).select("proxy", "source").unique().sort(
         pl.col("source") != "nasdb", "proxy", "source")

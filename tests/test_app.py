@@ -238,61 +238,33 @@ def test_busy_database_serves_the_last_snapshot(db, tmp_path, monkeypatch):
     assert _table(at, "n")["n"].tolist() == [1]
 
 
-@pytest.fixture(scope="module")
-def eval_db(db, tmp_path_factory, naswot) -> Path:
-    """The app database plus evaluation rows written here (scipy on the NASWOT file) in nasdb's eval schema."""
-    from nasdb.evaluate import schema
-
-    path = tmp_path_factory.mktemp("eval") / "nasdb.duckdb"
-    shutil.copyfile(db, path)
+def test_evaluation_pages_show_the_stored_rows(app, naswot):
+    """Rows written by `nasdb eval` (in the fixture database): heatmap, leaderboard, stored top-k, search plot."""
+    _page(app, "views/correlations.py")
     d = naswot.dropna(subset=["score"])
-    n_conv = d["cellstr"].str.count("conv")
-    key = ("'fixture', 'nb201', 'cifar10', 'test', 'accuracy', 200, 'naswot', TRUE")
-    con = duckdb.connect(str(path))
-    schema.ensure(con)
-    for proxy, source, x in [("naswot_v1", "peer:naswot", d["score"]), ("n_conv", "baseline:archs", n_conv)]:
-        rho, tau = stats.spearmanr(x, d["test_top1"]).statistic, stats.kendalltau(x, d["test_top1"]).statistic
-        con.execute(f"INSERT INTO correlations (run_id, bench, dataset, split, metric, epochs, gt_source, "
-                    f"higher_is_better, proxy, proxy_source, proxy_dataset, population, arch_set, n, spearman, "
-                    f"spearman_lo, spearman_hi, kendall, kendall_lo, kendall_hi, bootstrap) VALUES ({key}, ?, ?, "
-                    f"'', 'all', 'own', ?, ?, ?, ?, ?, ?, ?, 0)", [proxy, source, len(d), rho, rho - .01, rho + .01,
-                                                                   tau, tau - .01, tau + .01])
-        for n_sample in (10, 100):
-            con.execute(f"INSERT INTO search_sim (run_id, bench, dataset, split, metric, epochs, gt_source, "
-                        f"higher_is_better, proxy, proxy_source, proxy_dataset, population, arch_set, n_sample, "
-                        f"trials, mean_true, mean_oracle) VALUES ({key}, ?, ?, '', 'all', 'own', ?, 5, 90, 93)",
-                        [proxy, source, n_sample])
-        con.execute(f"INSERT INTO topk (run_id, bench, dataset, split, metric, epochs, gt_source, higher_is_better, "
-                    f"proxy, proxy_source, proxy_dataset, population, arch_set, k_spec, k, n, precision_at_k) "
-                    f"VALUES ({key}, ?, ?, '', 'all', 'own', '10', 10, ?, 0.5)", [proxy, source, len(d)])
-    con.close()
-    return path
-
-
-def test_evaluation_pages_show_the_stored_rows(eval_db, naswot, tmp_path, monkeypatch):
-    monkeypatch.setenv("NASDB_DB", str(eval_db))
-    monkeypatch.setenv("NASDB_APP_SNAPSHOTS", str(tmp_path / "snapshots"))
-    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
-    _page(at, "views/correlations.py")
-    d = naswot.dropna(subset=["score"])
-    rho = stats.spearmanr(d["score"], d["test_top1"]).statistic
-    board = _table(at, "rank")
-    assert board["proxy"].tolist() == ["n_conv", "naswot_v1"]  # n_conv ranks NB201 better than NASWOT v1 here
-    assert board.set_index("proxy").loc["naswot_v1", "spearman"] == pytest.approx(rho)
-    heat = _table(at, "ci_lo")
-    assert (heat["ci_lo"] < heat["value"]).all() and (heat["value"] < heat["ci_hi"]).all()
-    at.radio(key="corr_coef").set_value("kendall").run()
-    _ok(at)
-    tau = stats.kendalltau(d["score"], d["test_top1"]).statistic
-    assert _table(at, "rank").set_index("proxy").loc["naswot_v1", "kendall"] == pytest.approx(tau)
-    _page(at, "views/topk.py")
-    at.selectbox(key="topk_dataset").set_value("cifar10").run()
-    _pick(at, "topk_proxy", "naswot_v1 (")
-    _ok(at)
-    assert _table(at, "precision_at_k")["precision_at_k"].tolist() == [0.5]
-    sim = _table(at, "n_sample")
-    assert sorted(sim["proxy"].unique()) == ["n_conv", "naswot_v1"]  # the proxy and the n_conv baseline
-    assert len(at.get("vega_lite_chart")) == 1
+    app.selectbox(key="corr_leader_target").set_value("cifar10 · accuracy @200").run()  # NASWOT's own target
+    _ok(app)
+    board = _table(app, "rank")
+    assert board["proxy"].tolist() == ["n_conv", "naswot_v1"]
+    assert board.set_index("proxy").loc["naswot_v1", "spearman"] == pytest.approx(
+        stats.spearmanr(d["score"], d["test_top1"]).statistic)
+    heat = _table(app, "ci_lo")
+    assert (heat["ci_lo"] <= heat["value"]).all() and (heat["value"] <= heat["ci_hi"]).all()
+    app.radio(key="corr_coef").set_value("kendall").run()
+    _ok(app)
+    app.selectbox(key="corr_leader_target").set_value("cifar10 · accuracy @200").run()
+    assert _table(app, "rank").set_index("proxy").loc["naswot_v1", "kendall"] == pytest.approx(
+        stats.kendalltau(d["score"], d["test_top1"]).statistic)
+    for target in app.selectbox(key="corr_leader_target").options:
+        app.selectbox(key="corr_leader_target").set_value(target).run()
+        _ok(app)
+    _page(app, "views/topk.py")
+    app.selectbox(key="topk_dataset").set_value("cifar10").run()
+    _pick(app, "topk_proxy", "naswot_v1 (")
+    _ok(app)
+    assert set(_table(app, "precision_at_k")["k_spec"]) >= {"10"}
+    assert sorted(_table(app, "n_sample")["proxy"].unique()) == ["n_conv", "naswot_v1"]  # proxy + baseline
+    assert len(app.get("vega_lite_chart")) == 1
 
 
 @pytest.mark.parametrize("sql", [

@@ -233,3 +233,12 @@ def test_unique_and_non_degenerate_populations(toy_db):
     evaluate(toy_db, Filters(proxies=["A"]), Settings(population="non_degenerate", bootstrap=0), progress=False)
     n = dict(toy_db.sql("SELECT population, n FROM correlations").fetchall())
     assert n == {"unique": 4, "non_degenerate": 7}  # A on archs 0,2,4,6 / 0-6
+
+
+def test_set_population_from_arch_sets(toy_db):
+    _insert(toy_db, "arch_sets", pl.DataFrame({"bench": "toy", "arch_id": [1, 2, 3, 5, 7], "set_name": "pub:list",
+                                               "source": "test"}))
+    evaluate(toy_db, Filters(proxies=["A"]), Settings(population="set:pub:list", bootstrap=0), progress=False)
+    assert toy_db.sql("SELECT n FROM correlations WHERE population = 'set:pub:list'").fetchall() == [(5,)]
+    with pytest.raises(EvaluationError, match="no toy arch set named 'nope'; sets: pub:list"):
+        evaluate(toy_db, Filters(), Settings(population="set:nope"), progress=False)

@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--metric", help="only this ground-truth metric")
     p.add_argument("--proxy", action="append", help="only this proxy (repeatable)")
     p.add_argument("--source", action="append", help="only proxies from this source, e.g. nasdb, peer:graf")
-    p.add_argument("--population", default="all", help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
+    p.add_argument("--population", default="all",
+                   help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
     p.add_argument("--targets", default="primary", choices=["primary", "all"],
                    help="primary: per dataset the headline metric/split (default); all: every ground-truth column")
     p.add_argument("--common", action="store_true", help="evaluate all selected proxies on the archs they share")

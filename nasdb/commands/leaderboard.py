@@ -18,7 +18,8 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--metric", help="ground-truth metric (default: the dataset's primary one, e.g. accuracy)")
     p.add_argument("--split", help="ground-truth split (default: test where it exists)")
-    p.add_argument("--population", default="all", help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
+    p.add_argument("--population", default="all",
+                   help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
     p.add_argument("--common", action="store_true",
                    help="judge every listed proxy on the archs they all have values for")
     p.add_argument("--proxy", action="append", help="only this proxy (repeatable)")

@@ -80,9 +80,9 @@ def _tie_pairs(weight):
 
 
 @numba.njit(cache=True)
-def _kendall_s(xg, yg, order_x, w, tree, at):
-    """Kendall's S (concordant - discordant weighted pairs): walk x tie groups upwards; a Fenwick tree
-    over y tie groups holds the weights of the archs with a strictly smaller x."""
+def _kendall_s(xg, yg, w, tree, at):
+    """Kendall's S (concordant - discordant weighted pairs): walk x tie groups upwards (archs are sorted by
+    x); a Fenwick tree over y tie groups holds the weights of the archs with a strictly smaller x."""
     n_res = w.shape[1]
     n_yg = at.shape[0]
     tree[:] = 0
@@ -91,12 +91,11 @@ def _kendall_s(xg, yg, order_x, w, tree, at):
     s = np.zeros(n_res, np.int64)
     below = np.zeros(n_res, np.int32)
     start = 0
-    while start < order_x.size:
+    while start < xg.size:
         end = start
-        while end < order_x.size and xg[order_x[end]] == xg[order_x[start]]:
+        while end < xg.size and xg[end] == xg[start]:
             end += 1
-        for k in range(start, end):
-            i = order_x[k]
+        for i in range(start, end):
             below[:] = 0
             j = yg[i]
             while j > 0:
@@ -107,8 +106,7 @@ def _kendall_s(xg, yg, order_x, w, tree, at):
             wi, tied = w[i], at[yg[i]]
             for b in range(n_res):
                 s[b] += wi[b] * (2 * below[b] + tied[b] - inserted[b])
-        for k in range(start, end):
-            i = order_x[k]
+        for i in range(start, end):
             wi = w[i]
             j = yg[i] + 1
             while j < n_yg + 1:
@@ -125,10 +123,10 @@ def _kendall_s(xg, yg, order_x, w, tree, at):
 
 
 @numba.njit(cache=True)
-def weighted_rank_correlations(xg, yg, order_x, w, work):
+def weighted_rank_correlations(xg, yg, w, work):
     """Spearman rho and Kendall tau-b of each column b of ``w`` (n archs x B), where arch i appears w[i, b] times.
 
-    ``xg``/``yg``: tie-group index of each arch (dense rank from 0); ``order_x``: archs sorted by ``xg``;
+    ``xg``/``yg``: tie-group index of each arch (dense rank from 0), archs sorted by ``xg``;
     ``work``: arrays from :func:`workspace` (reused: allocating them per block costs more than the maths).
     """
     wx, wy, rx, ry, tree, at = work
@@ -148,7 +146,7 @@ def weighted_rank_correlations(xg, yg, order_x, w, work):
             sxy[b] += wi[b] * (ri[b] - mean[b]) * (qi[b] - mean[b])
     sxx = _centred_sum_squares(wx, rx, mean)
     syy = _centred_sum_squares(wy, ry, mean)
-    s = _kendall_s(xg, yg, order_x, w, tree, at)
+    s = _kendall_s(xg, yg, w, tree, at)
     n0 = n * (n - 1) / 2.0
     denom = (n0 - _tie_pairs(wx)) * (n0 - _tie_pairs(wy))
     rho = np.full(n_res, np.nan)
@@ -194,13 +192,12 @@ def bootstrap(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[
     """Spearman and Kendall tau-b of seeded bootstrap resamples of the pairs (x[i], y[i])."""
     order_x = np.argsort(x, kind="stable")  # work in x order: the kernel then reads memory sequentially
     xg, yg = _tie_groups(x[order_x]), _tie_groups(y[order_x])
-    identity = np.arange(x.size)
     work = workspace(xg, yg, BLOCK)
     rhos, taus = [], []
     for w in resample_counts(x.size, resamples, seed):
         if w.shape[1] != BLOCK:
             work = workspace(xg, yg, w.shape[1])
-        rho, tau = weighted_rank_correlations(xg, yg, identity, w[order_x], work)
+        rho, tau = weighted_rank_correlations(xg, yg, w[order_x], work)
         rhos.append(rho)
         taus.append(tau)
     return np.concatenate(rhos), np.concatenate(taus)

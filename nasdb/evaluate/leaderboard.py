@@ -78,7 +78,8 @@ def _stored(con, t: pairing.Target, bench: str, pop: str, arch_set: str, proxies
         if wanted:
             sql += f" AND {col} IN ({', '.join('?' * len(wanted))})"
             params += wanted
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'correlations'").fetchall()[0][0]:
+    tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    if ("correlations",) not in tables:
         return pl.DataFrame()
     return store.frame(con, sql, params)
 

@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS search_sim ({_TARGET}
     settings        JSON
 );
 CREATE TABLE IF NOT EXISTS bias ({_TARGET}
-    kind            VARCHAR NOT NULL,  -- cost: proxy vs a cost/size reference; stratum: proxy vs ground truth within one n_conv value; strata_mean: n-weighted mean over strata
+    kind            VARCHAR NOT NULL,  -- cost (proxy vs size) / stratum (vs ground truth at one n_conv) / strata_mean
     against         VARCHAR NOT NULL,  -- n_conv, params, flops (kind cost) or the ground-truth metric (stratum kinds)
     stratum         INTEGER,           -- n_conv value of the stratum (kind stratum), else NULL
     n               BIGINT,            -- archs used

@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--population", default="all",
                    help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
     p.add_argument("--targets", default="primary", choices=["primary", "all"],
-                   help="primary: per dataset the headline metric/split (default); all: every ground-truth column")
+                   help="primary: per dataset the headline metric/split (default); all: every ground-truth column "
+                        "(implied by --split/--metric)")
     p.add_argument("--common", action="store_true", help="evaluate all selected proxies on the archs they share")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     p.add_argument("--trials", type=int, default=TRIALS, help="search-simulation trials")

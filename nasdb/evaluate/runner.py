@@ -91,7 +91,11 @@ class _Job:
 
 
 def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str) -> list[_Job]:
-    """Pair every target with every proxy; check that the filters match something."""
+    """Pair every target with every proxy; check that the filters match something.
+
+    Naming a split or metric selects among all targets (it would rarely be the primary one).
+    """
+    which = "all" if (f.split or f.metric) else which
     jobs, seen_datasets, seen_proxies = [], set(), set()
     for bench in _benches(con, f.bench):
         ids = population.arch_ids(con, bench, pop)

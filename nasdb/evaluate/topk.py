@@ -34,9 +34,9 @@ def k_specs(n: int) -> list[tuple[str, int]]:
     return [(str(k), k) for k in K_COUNTS] + [(f"{p}%", max(1, round(n * p / 100))) for p in K_PERCENTS]
 
 
-def membership(v: np.ndarray, k: int) -> np.ndarray:
+def membership(v: np.ndarray, k: int, v_sorted: np.ndarray | None = None) -> np.ndarray:
     """Probability that each arch is among the k largest values under random tie-breaking."""
-    cut = np.sort(v)[::-1][k - 1]
+    cut = (np.sort(v) if v_sorted is None else v_sorted)[v.size - k]
     above = v > cut
     at = v == cut
     p = above.astype(float)
@@ -44,14 +44,13 @@ def membership(v: np.ndarray, k: int) -> np.ndarray:
     return p
 
 
-def _expected_best(x: np.ndarray, g: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+def _expected_best(x: np.ndarray, g: np.ndarray, k: int, cut: float) -> tuple[float, np.ndarray, np.ndarray]:
     """Distribution of the best goodness among the proxy's top-k: (fixed part max, values, probabilities).
 
     Archs strictly above the cut are always chosen; from the tie group at the cut (size m) a uniformly
     random subset of r archs joins. Sorting that group best-first, the subset's best is the j-th
     (1-based) with probability C(m-j, r-1) / C(m, r).
     """
-    cut = np.sort(x)[::-1][k - 1]
     fixed = g[x > cut]
     group = np.sort(g[x == cut])[::-1]
     r = k - fixed.size
@@ -63,26 +62,30 @@ def _expected_best(x: np.ndarray, g: np.ndarray, k: int) -> tuple[float, np.ndar
     return best_fixed, group[: j.size], np.exp(logp)
 
 
-def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_is_better: bool) -> TopK:
+def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_is_better: bool,
+              x_sorted: np.ndarray | None = None, sorted_good: np.ndarray | None = None) -> TopK:
     """Top-k scores of proxy ``x`` against ``goodness`` (ground truth oriented so larger = better).
 
-    ``best_true`` and ``mean_true`` are reported in metric units (a loss stays a loss).
+    ``best_true`` and ``mean_true`` are reported in metric units (a loss stays a loss). ``x_sorted`` and
+    ``sorted_good`` (ascending) may be passed to share the sorts between several k.
     """
     n = int(x.size)
     if k > n:
         return TopK(k_spec, k, n, None, None, None, None, f"k={k} exceeds the {n} ranked archs")
-    p_proxy = membership(x, k)
-    p_true = membership(goodness, k)
+    x_sorted = np.sort(x) if x_sorted is None else x_sorted
+    sorted_good = np.sort(goodness) if sorted_good is None else sorted_good
+    p_proxy = membership(x, k, x_sorted)
+    p_true = membership(goodness, k, sorted_good)
     precision = float(p_proxy @ p_true) / k
     mean_good = float(p_proxy @ goodness) / k
-    best_fixed, values, probs = _expected_best(x, goodness, k)
+    best_fixed, values, probs = _expected_best(x, goodness, k, x_sorted[n - k])
     best = np.maximum(best_fixed, values)
     best_good = float(probs @ best)
-    sorted_good = np.sort(goodness)
     percentile = 100.0 * np.searchsorted(sorted_good, best, side="right") / n
     sign = 1.0 if higher_is_better else -1.0
     return TopK(k_spec, k, n, precision, sign * best_good, sign * mean_good, float(probs @ percentile), None)
 
 
 def all_retrievals(x: np.ndarray, goodness: np.ndarray, higher_is_better: bool) -> list[TopK]:
-    return [retrieval(x, goodness, spec, k, higher_is_better) for spec, k in k_specs(x.size)]
+    x_sorted, sorted_good = np.sort(x), np.sort(goodness)
+    return [retrieval(x, goodness, spec, k, higher_is_better, x_sorted, sorted_good) for spec, k in k_specs(x.size)]

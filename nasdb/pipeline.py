@@ -8,6 +8,15 @@ from pathlib import Path
 from nasdb import __version__, sources, store
 
 
+def score_all(con, progress: bool = True) -> None:
+    """NASGraph for every space it knows (each run resumable, replacing the previous complete run)."""
+    from nasdb.proxies import registry
+    from nasdb.proxies.runs import score_bench
+
+    for bench in registry.BENCH_NAMES:
+        score_bench(con, bench, progress=progress)
+
+
 def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path | None = None,
           progress: bool = True) -> float:
     """Build (or refresh) the whole database; return the wall seconds it took."""
@@ -18,6 +27,7 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
     con = store.connect(db)
     try:
         run_jobs(con, cache=cache, mirror=mirror, progress=progress)
+        score_all(con, progress)
         seconds = time.perf_counter() - t0
         with store.transaction(con):
             con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [

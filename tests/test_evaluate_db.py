@@ -242,3 +242,17 @@ def test_set_population_from_arch_sets(toy_db):
     assert toy_db.sql("SELECT n FROM correlations WHERE population = 'set:pub:list'").fetchall() == [(5,)]
     with pytest.raises(EvaluationError, match="no toy arch set named 'nope'; sets: pub:list"):
         evaluate(toy_db, Filters(), Settings(population="set:nope"), progress=False)
+
+
+def test_failure_while_writing_rolls_back_everything(toy_db):
+    """A real failure mid-write (search_sim cannot hold N=200 after a type change) leaves every table as it was."""
+    evaluate(toy_db, Filters(), Settings(bootstrap=20), progress=False)
+    before = {t: toy_db.sql(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+              for t in ("correlations", "topk", "search_sim", "bias", "eval_runs")}
+    toy_db.execute("CREATE TABLE narrow AS SELECT * REPLACE (NULL::TINYINT AS n_sample) FROM search_sim LIMIT 0")
+    toy_db.execute("DROP TABLE search_sim")
+    toy_db.execute("ALTER TABLE narrow RENAME TO search_sim")  # N = 200 no longer fits
+    before["search_sim"] = []
+    with pytest.raises(duckdb.Error):
+        evaluate(toy_db, Filters(), Settings(bootstrap=20, sample_sizes=(10, 200)), progress=False)
+    assert before == {t: toy_db.sql(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in before}

@@ -42,15 +42,16 @@ cell = rows.with_columns(label=pl.col("value").round(2).cast(pl.Utf8),
 order = (rows.group_by("proxy_label").agg(pl.col("value").mean()).sort("value", descending=True, nulls_last=True)
          ["proxy_label"].to_list())
 base = alt.Chart(cell.to_pandas()).encode(
-    x=alt.X("target:N", title="dataset / task · metric", axis=alt.Axis(labelAngle=-30)),
-    y=alt.Y("proxy_label:N", title=None, sort=order),
+    x=alt.X("target:N", title="dataset / task · metric", axis=alt.Axis(labelAngle=-20, labelLimit=260)),
+    y=alt.Y("proxy_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
     tooltip=[alt.Tooltip("proxy_label:N", title="proxy"), alt.Tooltip("target:N"),
              alt.Tooltip("value:Q", title=COEFFICIENTS[coef], format=".3f"),
              alt.Tooltip("ci:N", title="95% bootstrap CI"), alt.Tooltip("n:Q", title="archs"),
              alt.Tooltip("p_value:Q", title="p", format=".2e"), alt.Tooltip("note:N")])
 heatmap = base.mark_rect().encode(color=alt.Color("value:Q", title=COEFFICIENTS[coef],
                                                   scale=alt.Scale(scheme="redblue", domain=[-1, 1])))
-text = base.mark_text(fontSize=10).encode(text="label:N")
+text = base.mark_text(fontSize=11).encode(
+    text="label:N", color=alt.condition("abs(datum.value) > 0.6", alt.value("white"), alt.value("black")))
 st.subheader(f"{COEFFICIENTS[coef]} — {bench}, population {population}, {split} split")
 ui.chart_with_table((heatmap + text).properties(height=max(200, 22 * len(order))), rows, key="corr_heatmap")
 

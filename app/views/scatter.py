@@ -46,4 +46,5 @@ chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start"
     color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
     tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
 ).properties(height=480).interactive()
-ui.chart_with_table(chart, data.drop("iso_class"), key="scatter", description=title)
+# the table view leaves out the long arch strings (1.4 MB for NB201) to keep the page light; see Lookup
+ui.chart_with_table(chart, data.drop("iso_class", "arch_key"), key="scatter", description=title)

@@ -28,6 +28,15 @@ class BiasRow:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A size column to compare a proxy with: values per arch and where they come from."""
+
+    arch_id: np.ndarray
+    values: np.ndarray
+    origin: str
+
+
 def _rank_corr(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None]:
     if a.size < 3 or np.all(a == a[0]) or np.all(b == b[0]):
         return None, None
@@ -38,16 +47,15 @@ def _rank_corr(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None
     return (float(rho) if np.isfinite(rho) else None), (float(tau) if np.isfinite(tau) else None)
 
 
-def against_references(arch_id: np.ndarray, x: np.ndarray,
-                       references: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[BiasRow]:
-    """Proxy vs each reference (name -> (arch_ids, values)) on the archs both have finite values for."""
+def against_references(arch_id: np.ndarray, x: np.ndarray, references: dict[str, Reference]) -> list[BiasRow]:
+    """Proxy vs each reference on the archs both have finite values for; the note names the reference's origin."""
     rows = []
-    for name, (ref_ids, ref_values) in references.items():
-        ok = np.isfinite(ref_values)
-        common, i_x, i_r = np.intersect1d(arch_id, ref_ids[ok], return_indices=True)
-        rho, tau = _rank_corr(x[i_x], ref_values[ok][i_r])
-        rows.append(BiasRow("cost", name, None, int(common.size), rho, tau,
-                            None if rho is not None else "too few archs or a constant column"))
+    for name, ref in references.items():
+        ok = np.isfinite(ref.values)
+        common, i_x, i_r = np.intersect1d(arch_id, ref.arch_id[ok], return_indices=True)
+        rho, tau = _rank_corr(x[i_x], ref.values[ok][i_r])
+        note = f"reference: {ref.origin}" + ("" if rho is not None else "; too few archs or a constant column")
+        rows.append(BiasRow("cost", name, None, int(common.size), rho, tau, note))
     return rows
 
 

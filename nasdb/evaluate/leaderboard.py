@@ -45,7 +45,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
                 bootstrap: int = 1000, seed: int = 0) -> tuple[pl.DataFrame, str]:
     """(ranked table, a one-line description of where the numbers come from)."""
     population.parse(population_name)
-    runner._benches(con, bench)
+    runner.benches(con, bench)
     t = _target(con, bench, dataset, metric, split)
     arch_set = "common" if common else "own"
     stored = _stored(con, t, bench, population_name, arch_set, proxies, sources)

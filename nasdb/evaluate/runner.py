@@ -74,7 +74,7 @@ def code_version() -> str:
     return f"{__version__}+{h.hexdigest()[:10]}"
 
 
-def _benches(con: duckdb.DuckDBPyConnection, bench: str | None) -> list[str]:
+def benches(con: duckdb.DuckDBPyConnection, bench: str | None) -> list[str]:
     known = [r[0] for r in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall()]
     if bench is None:
         return known
@@ -97,7 +97,7 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
     """
     which = "all" if (f.split or f.metric) else which
     jobs, seen_datasets, seen_proxies = [], set(), set()
-    for bench in _benches(con, f.bench):
+    for bench in benches(con, f.bench):
         ids = population.arch_ids(con, bench, pop)
         gt = pairing.ground_truth(con, bench, ids)
         values = pairing.proxy_values(con, bench)
@@ -145,7 +145,7 @@ def _common(job: _Job) -> None:
     job.proxies = {k: p.subset(keep) for k, p in job.proxies.items()}
 
 
-def _references(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _references(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> dict[str, bias.Reference]:
     """Size references for the bias table: n_conv, and params/FLOPs (costs first, else peer proxy rows)."""
     frame = store.frame(
         con, "SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value FROM costs "
@@ -156,14 +156,20 @@ def _references(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> dic
     archs = con.execute("SELECT arch_id, n_conv::DOUBLE AS n_conv FROM archs WHERE bench = ? AND n_conv IS NOT NULL",
                         [bench]).fetchnumpy()
     if archs["arch_id"].size:
-        refs["n_conv"] = (archs["arch_id"], archs["n_conv"])
+        refs["n_conv"] = bias.Reference(archs["arch_id"], archs["n_conv"], "archs.n_conv")
     paired = pairing.for_dataset(frame, dataset) if frame.height else {}
+
+    def preference(item) -> tuple:  # a benchmark's own cost column first, then the widest coverage
+        (_, source), (_, rows) = item
+        return (not source.startswith("cost:"), -rows.height, source)
+
     for name in ("params", "flops"):
-        candidates = sorted(((k[1].startswith("cost:") is False, -rows.height, k), rows)
-                            for k, (_, rows) in paired.items() if k[0] == name) if paired else []
-        if candidates:
-            rows = candidates[0][1].sort("arch_id")
-            refs[name] = (rows["arch_id"].to_numpy(), rows["value"].to_numpy().astype(float))
+        found = sorted(((k, v) for k, v in paired.items() if k[0] == name), key=preference)
+        if found:
+            (_, source), (proxy_dataset, rows) = found[0]
+            rows = rows.sort("arch_id")
+            refs[name] = bias.Reference(rows["arch_id"].to_numpy(), rows["value"].to_numpy().astype(float),
+                                        f"{source} dataset {proxy_dataset!r}")
     return refs
 
 

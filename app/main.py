@@ -1,7 +1,9 @@
 """Streamlit entry point (`nasdb app` runs this): picks this run's snapshot, then the chosen page."""
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -24,3 +26,7 @@ st.set_page_config(page_title="nasdb", page_icon=":material/hub:", layout="wide"
 page = st.navigation(PAGES)
 ui.snapshot()
 page.run()
+if "app.selection" not in sys.modules:
+    # warm-up: once the first page is shown, import the analysis pages' heavy dependencies
+    # (nasdb.evaluate: numba, scipy) in the background instead of on their first visit
+    threading.Thread(target=importlib.import_module, args=("app.selection",), daemon=True).start()

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 from nasdb.api import arch_id, arch_key, archs, connect, ground_truth, lookup, query  # noqa: E402
 
 __all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "ground_truth", "query", "score", "__version__"]
+# Evaluation lives in the subpackage: nasdb.evaluate.evaluate(con, Filters(...), Settings(...)).
 
 
 def score(*args, **kwargs):
@@ -20,3 +21,4 @@ def score(*args, **kwargs):
     from nasdb.proxies.api import score as _score
 
     return _score(*args, **kwargs)
+

@@ -28,6 +28,9 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
     try:
         run_jobs(con, cache=cache, mirror=mirror, progress=progress)
         score_all(con, progress)
+        from nasdb.evaluate import evaluate
+
+        evaluate(con, progress=progress)
         seconds = time.perf_counter() - t0
         with store.transaction(con):
             con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [

@@ -104,6 +104,9 @@ def test_scatter_title_is_the_rank_correlation_of_the_points(app, naswot):
     for population in ("unique", "non_degenerate", "all"):
         app.radio(key="scatter_population").set_value(population).run()
         _ok(app)
+    app.radio(key="scatter_scale").set_value("ranks").run()
+    _ok(app)
+    assert f"Spearman ρ = {rho:.3f}" in _chart_title(app)  # ranks change the axes, not the statistic
 
 
 def test_scatter_n_conv_baseline_on_each_dataset(app, mirror):

@@ -43,7 +43,7 @@ order = (rows.group_by("proxy_label").agg(pl.col("value").mean()).sort("value", 
          ["proxy_label"].to_list())
 base = alt.Chart(cell.to_pandas()).encode(
     x=alt.X("target:N", title="dataset / task · metric", axis=alt.Axis(labelAngle=-20, labelLimit=260)),
-    y=alt.Y("proxy_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+    y=alt.Y("proxy_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
     tooltip=[alt.Tooltip("proxy_label:N", title="proxy"), alt.Tooltip("target:N"),
              alt.Tooltip("value:Q", title=COEFFICIENTS[coef], format=".3f"),
              alt.Tooltip("ci:N", title="95% bootstrap CI"), alt.Tooltip("n:Q", title="archs"),
@@ -53,7 +53,7 @@ heatmap = base.mark_rect().encode(color=alt.Color("value:Q", title=COEFFICIENTS[
 text = base.mark_text(fontSize=11).encode(
     text="label:N", color=alt.condition("abs(datum.value) > 0.6", alt.value("white"), alt.value("black")))
 st.subheader(f"{COEFFICIENTS[coef]} — {bench}, population {population}, {split} split")
-ui.chart_with_table((heatmap + text).properties(height=max(200, 22 * len(order))), rows, key="corr_heatmap")
+ui.chart_with_table((heatmap + text).properties(height=max(200, 24 * len(order))), rows, key="corr_heatmap")
 
 st.subheader("Leaderboard")
 targets = rows["target"].unique(maintain_order=True).to_list()

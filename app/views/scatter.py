@@ -23,6 +23,9 @@ with right:
     proxy = selection.proxy(bench, target.dataset, "scatter")
     colour = st.selectbox("Colour by", list(COLOURS), key="scatter_colour", format_func=lambda c: COLOURS[c][1])
 population = selection.population_choice("scatter")
+scale = st.radio("Axes", ["values", "ranks"], key="scatter_scale", horizontal=True,
+                 help="ranks: percentile of each architecture (100 = best), readable for skewed proxies; "
+                      "a rank correlation is the linear correlation of these")
 
 data = selection.pairs(bench, target, proxy, population)
 if data.height < 3:
@@ -38,11 +41,16 @@ if not target.higher_is_better:
     st.caption(f"{target.metric} is lower-is-better: correlations are with its negation, so positive = good proxy.")
 
 field, legend = COLOURS[colour]
+x_title, y_title = proxy.label, f"{target.dataset} {selection.target_label(target)}"
 shown = data.select("arch_id", "proxy_value", "true_value", colour)  # few columns keep 15k points light
+if scale == "ranks":
+    shown = shown.with_columns(pl.col("proxy_value").rank() / shown.height * 100,
+                               pl.Series("true_value", goodness).rank() / shown.height * 100)
+    x_title, y_title = f"{x_title}, percentile", f"{y_title}, percentile (100 = best)"
 chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start")).mark_circle(
     size=12, opacity=0.5).encode(
-    x=alt.X("proxy_value:Q", title=proxy.label, scale=alt.Scale(zero=False)),
-    y=alt.Y("true_value:Q", title=f"{target.dataset} {selection.target_label(target)}", scale=alt.Scale(zero=False)),
+    x=alt.X("proxy_value:Q", title=x_title, scale=alt.Scale(zero=False)),
+    y=alt.Y("true_value:Q", title=y_title, scale=alt.Scale(zero=False)),
     color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
     tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
 ).properties(height=480).interactive()

@@ -128,9 +128,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> "pl.DataFrame":
     """Run a query and return a polars DataFrame (empty for statements that return no rows).
 
-    DuckDB 2 dropped ``execute(...).pl()``; a relation from ``con.sql`` still has it.
+    DuckDB 2 dropped ``execute(...).pl()``; a relation from ``con.sql`` still has it, but refuses to
+    run while an earlier ``execute(...).fetchone()`` left its result unfinished, so finish that first.
     """
     import polars as pl
 
+    con.complete()
     rel = con.sql(sql, params=params or None)
     return rel.pl() if rel is not None else pl.DataFrame()

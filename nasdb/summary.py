@@ -45,3 +45,26 @@ def runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+
+
+HEADLINE_SQL = """
+SELECT c.bench, c.dataset, c.split || ' ' || c.metric AS ground_truth, c.n,
+       printf('%.3f [%.3f, %.3f]', c.spearman, c.spearman_lo, c.spearman_hi) AS "nasgraph spearman [95% CI]",
+       round(c.kendall, 3) AS kendall,
+       (SELECT b.proxy || printf(' %.3f', b.spearman) FROM correlations b
+        WHERE b.bench = c.bench AND b.dataset = c.dataset AND b.split = c.split AND b.metric = c.metric
+          AND b.gt_source = c.gt_source AND b.population = c.population AND b.proxy_source <> 'nasdb'
+          AND b.spearman IS NOT NULL
+        ORDER BY b.spearman DESC LIMIT 1) AS "best other proxy (own archs)"
+FROM correlations c
+WHERE c.proxy = 'nasgraph_avg_degree' AND c.population = 'all' AND c.split = 'test'
+ORDER BY c.bench, c.dataset
+"""
+
+
+def headline(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """NASGraph's rank correlation with test ground truth per benchmark/dataset, next to the best other proxy."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'correlations'"
+                       ).fetchone()[0]:
+        return pl.DataFrame()
+    return store.frame(con, HEADLINE_SQL)

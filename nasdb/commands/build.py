@@ -16,4 +16,7 @@ def run(args) -> int:
     seconds = pipeline.build(args.db)
     con = api.connect(args.db, read_only=True)
     tables.show(summary.counts(con), title=f"nasdb build finished in {seconds:.1f} s")
+    head = summary.headline(con)
+    if head.height:
+        tables.show(head, title="NASGraph average degree vs test ground truth (all archs; `nasdb leaderboard` for more)")
     return 0

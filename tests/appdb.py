@@ -1,8 +1,8 @@
 """A small database for the app tests, built once per test session from the mirror.
 
 NB201 + TransNAS-Bench-101 (archs and ground truth) and the NASWOT release (a real peer proxy over
-all 15,625 NB201 cells, plus the cifar10 train+valid accuracies), then `nasdb eval` on NB201 (few
-bootstrap resamples, for speed). Both app test modules share the file (built on first use).
+all 15,625 NB201 cells, plus the cifar10 train+valid accuracies), NASGraph on NB201 (fast mode, a
+couple of seconds), then `nasdb eval` on NB201 (few bootstrap resamples, for speed). Both app test modules share the file (built on first use).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
     """Path of the shared app test database under ``base`` (pytest's session temp dir)."""
     from ingest.runner import run_jobs
     from nasdb.evaluate import runner
+    from nasdb.proxies.runs import score_bench
 
     path = base / "app_db" / "nasdb.duckdb"
     if path.exists():
@@ -28,6 +29,7 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
     con = store.connect(tmp)
     try:
         run_jobs(con, JOBS, cache=cache, mirror=mirror, progress=False)
+        score_bench(con, "nb201", progress=False)
         runner.evaluate(con, runner.Filters(bench="nb201"), runner.Settings(bootstrap=50), progress=False)
     finally:
         con.close()

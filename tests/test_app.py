@@ -86,7 +86,6 @@ def test_overview_counts_match_the_sources(app):
     # NB201 15,625 cells + TransNAS-Bench-101 3,256 macro + 4,096 micro (the benchmarks' published sizes)
     assert metrics["Architectures"] == f"{15625 + 3256 + 4096:,}"
     assert metrics["Benchmarks"] == "3"
-    assert metrics["Proxy values"] == "15,625"  # NASWOT's score column: one value (or NULL) per cell
 
 
 def test_scatter_title_is_the_rank_correlation_of_the_points(app, naswot):
@@ -158,6 +157,12 @@ def test_lookup_by_index_string_and_tnb101_name(app, mirror):
         assert c100.tolist() == pytest.approx([float(row["test accuracy"])])
         dot = app.get("graphviz_chart")[0].proto.spec
         assert dot.count("nor_conv_3x3") == 5 and '0 -> 3 [label="skip_connect"' in dot
+    # NASGraph summary: the 8 graph measures of NASGRAPH.md section 3, as percentiles in the benchmark
+    graph = _table(app, "percentile")
+    graph = graph[graph.proxy.str.startswith("nasgraph_")]
+    assert set(graph.proxy) == {f"nasgraph_{m}" for m in ("avg_degree", "edges", "nodes", "density",
+                                                           "degree_entropy", "gini", "resilience", "wedges")}
+    assert graph.percentile.between(0, 100).all()
     # TNB101 micro: id = 3256 + the six digits read in base 4 (README of the mirror); 3_13_022 -> 3130224
     app.text_input(key="lookup_arch").input("64-41414-3_13_022").run()
     _ok(app)
@@ -248,7 +253,9 @@ def test_evaluation_pages_show_the_stored_rows(app, naswot):
     app.selectbox(key="corr_leader_target").set_value("cifar10 · accuracy @200").run()  # NASWOT's own target
     _ok(app)
     board = _table(app, "rank")
-    assert board["proxy"].tolist() == ["n_conv", "naswot_v1"]
+    assert board["rank"].tolist() == list(range(1, len(board) + 1))
+    assert board["spearman"].is_monotonic_decreasing
+    assert {"n_conv", "naswot_v1", "nasgraph_avg_degree"} <= set(board["proxy"])
     assert board.set_index("proxy").loc["naswot_v1", "spearman"] == pytest.approx(
         stats.spearmanr(d["score"], d["test_top1"]).statistic)
     heat = _table(app, "ci_lo")

@@ -68,10 +68,13 @@ st.subheader("Proxy values")
 proxies = ui.query(
     """WITH mine AS (SELECT * FROM proxies WHERE bench = ? AND arch_id = ?)
        SELECT m.dataset, m.proxy, m.source, m.value,
-              CASE WHEN m.value IS NOT NULL THEN count(q.value) + 1 END AS rank_in_bench,
+              CASE WHEN isfinite(m.value) THEN count(q.value) FILTER (WHERE q.value > m.value) + 1 END
+                  AS rank_in_bench,
+              CASE WHEN isfinite(m.value) THEN round(100.0 * count(q.value) FILTER (WHERE q.value <= m.value)
+                  / count(q.value), 1) END AS percentile,
               m.note, m.run_id
        FROM mine m LEFT JOIN proxies q ON q.bench = m.bench AND q.dataset = m.dataset AND q.proxy = m.proxy
-            AND q.source = m.source AND q.value > m.value
+            AND q.source = m.source AND isfinite(q.value)
        GROUP BY m.dataset, m.proxy, m.source, m.value, m.note, m.run_id
        ORDER BY m.source <> 'nasdb', m.proxy, m.dataset""",
     bench, aid)
@@ -79,13 +82,16 @@ ui.table_or_note(proxies, "No proxy values stored for this architecture yet — 
                  key="lookup_proxies")
 
 st.subheader("NASGraph graph summary")
+st.caption("The measures of this architecture's NASGraph graph, each as its percentile among the benchmark's "
+           "architectures (the raw values differ in scale by orders of magnitude; they are in the table).")
 graph = proxies.filter(proxies["proxy"].str.starts_with("nasgraph_") & (proxies["source"] == "nasdb"))
 if graph.height:
     ui.chart_with_table(
         alt.Chart(graph.to_pandas()).mark_bar().encode(
-            x=alt.X("value:Q", title="value"), y=alt.Y("proxy:N", title=None, sort=None),
+            x=alt.X("percentile:Q", title="percentile in the benchmark", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("proxy:N", title=None, sort=None), yOffset="dataset:N",
             color=alt.Color("dataset:N", title="dataset / task"),
-            tooltip=["proxy", "dataset", "value", "rank_in_bench"]),
-        graph.select("dataset", "proxy", "value", "rank_in_bench", "run_id"), key="lookup_graph")
+            tooltip=["proxy", "dataset", "value", "rank_in_bench", "percentile"]),
+        graph.select("dataset", "proxy", "value", "rank_in_bench", "percentile", "run_id"), key="lookup_graph")
 else:
     st.info("No NASGraph measures (nasgraph_*) for this architecture yet — run `nasdb score`.")

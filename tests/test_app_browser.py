@@ -116,6 +116,10 @@ def test_lookup_draws_the_cell(server, page):
     svg = page.locator('[data-testid="stGraphVizChart"] svg').first.inner_html()
     assert svg.count("nor_conv_3x3") == 5 and "skip_connect" in svg  # the cell's 6 edge labels
     page.screenshot(path=str(ARTIFACTS / "lookup_cell.png"))
+    summary = page.locator('[data-testid="stVegaLiteChart"]').last  # the NASGraph summary bars
+    summary.scroll_into_view_if_needed()
+    browser_util.chart_drawn(page)
+    summary.screenshot(path=str(ARTIFACTS / "lookup_nasgraph.png"))
 
 
 def test_sql_console_runs_downloads_and_refuses(server, page):

@@ -89,7 +89,7 @@ if graph.height:
     ui.chart_with_table(
         alt.Chart(graph.to_pandas()).mark_bar().encode(
             x=alt.X("percentile:Q", title="percentile in the benchmark", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("proxy:N", title=None, sort=None), yOffset="dataset:N",
+            y=alt.Y("proxy:N", title=None, sort=None, axis=alt.Axis(labelLimit=250)), yOffset="dataset:N",
             color=alt.Color("dataset:N", title="dataset / task"),
             tooltip=["proxy", "dataset", "value", "rank_in_bench", "percentile"]),
         graph.select("dataset", "proxy", "value", "rank_in_bench", "percentile", "run_id"), key="lookup_graph")

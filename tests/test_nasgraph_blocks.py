@@ -68,9 +68,9 @@ def test_zero_op_yields_no_edges_and_null_measures():
     assert np.isnan(m["nasgraph_avg_degree"]) and m["nasgraph_edges"] == 0 and m["nasgraph_nodes"] == 0
 
 
-@pytest.mark.parametrize("kind", ["identity", "avg_pool", "global_pool"])
+@pytest.mark.parametrize("kind", ["identity", "avg_pool", "max_pool", "global_pool"])
 def test_weightless_blocks_map_each_channel_to_itself(kind):
-    g = reference.graph(_single(Block("p", kind, 5, 5, 7)), fresh=False)
+    g = reference.graph(_single(Block("p", kind, 5, 5, 7, kernel=3, padding=1)), fresh=False)
     assert _edges(g) == {(f"0_{k}", f"1_{k}") for k in range(5)}
 
 
@@ -117,6 +117,8 @@ CASES = [
     Block("l", "zero", 6, 12, 28, stride=2),
     Block("m", "avg_pool", 5, 5, 16),
     Block("n", "global_pool", 5, 5, 14),
+    Block("o", "max_pool", 5, 5, 16, kernel=3, padding=1),
+    Block("p", "max_pool", 5, 5, 16, kernel=2, stride=2),
 ]
 
 

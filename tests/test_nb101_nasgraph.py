@@ -56,7 +56,10 @@ def test_surrogate_wiring_by_hand():
     stage2 = {p: s.blocks[i] for i, p in enumerate(names) if p.startswith("s2/")}
     assert (stage2["s2/c0/proj1"].c_in, stage2["s2/c0/proj1"].c_out, stage2["s2/c0/proj1"].size) == (32, 32, 8)
     assert (stage2["s2/c0/v1"].kind, stage2["s2/c0/v1"].kernel) == ("conv", 3)
-    assert stage2["s2/c0/v3"].kind == "avg_pool" and stage2["s2/c0/output"].c_out == 64
+    assert (stage2["s2/c0/v3"].kind, stage2["s2/c0/v3"].kernel, stage2["s2/c0/v3"].padding) == ("max_pool", 3, 1)
+    assert stage2["s2/c0/output"].c_out == 64
+    down = stage2["s2/maxpool2x2"]  # NB101's downsampling between stages: 2x2 max-pool, stride 2
+    assert (down.kind, down.kernel, down.stride, down.size) == ("max_pool", 2, 2, 16)
 
 
 def test_concatenation_and_truncation_edges_in_the_reference_graph():

@@ -1,7 +1,6 @@
 """nasdb build: the main job — fetch, ingest, score, evaluate, then print a summary."""
 from __future__ import annotations
 
-from nasdb import api, pipeline, summary, tables
 from nasdb.commands import add
 
 
@@ -13,6 +12,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from nasdb import api, pipeline, summary, tables
+
     seconds = pipeline.build(args.db)
     con = api.connect(args.db, read_only=True)
     tables.show(summary.counts(con), title=f"nasdb build finished in {seconds:.1f} s")

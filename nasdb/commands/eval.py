@@ -1,10 +1,7 @@
 """nasdb eval: compute correlations (with bootstrap CIs), top-k, search simulation and bias; store them."""
 from __future__ import annotations
 
-from nasdb import store
 from nasdb.commands import add
-from nasdb.evaluate import Filters, Settings, evaluate
-from nasdb.evaluate.search import TRIALS
 
 
 def register(sub) -> None:
@@ -26,17 +23,21 @@ def register(sub) -> None:
                         "(implied by --split/--metric)")
     p.add_argument("--common", action="store_true", help="evaluate all selected proxies on the archs they share")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
-    p.add_argument("--trials", type=int, default=TRIALS, help="search-simulation trials")
+    p.add_argument("--trials", type=int, help="search-simulation trials (default 500, the evaluator's)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from nasdb import store
+    from nasdb.evaluate import Filters, Settings, evaluate
+
+    trials = {} if args.trials is None else {"trials": args.trials}
     con = store.connect(args.db)
     try:
         summary = evaluate(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
                            Settings(population=args.population, common=args.common, targets=args.targets,
-                                    bootstrap=args.bootstrap, seed=args.seed, trials=args.trials))
+                                    bootstrap=args.bootstrap, seed=args.seed, **trials))
     finally:
         con.close()
     rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items())

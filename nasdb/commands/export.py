@@ -1,9 +1,9 @@
 """nasdb export: write every public table (and optional wide per-benchmark views) as Parquet + README."""
 from __future__ import annotations
 
-from nasdb import api
 from nasdb.commands import add
-from nasdb.export import FORMATS, export_parquet
+
+FORMATS = ("parquet",)  # = nasdb.export.FORMATS (importing it here would load the evaluator at start-up)
 
 
 def register(sub) -> None:
@@ -18,6 +18,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from nasdb import api
+    from nasdb.export import export_parquet
+
     con = api.connect(args.db, read_only=True)
     files = export_parquet(con, args.dir, wide=args.wide)
     print(f"wrote {len(files)} files to {args.dir}")

@@ -1,7 +1,6 @@
 """nasdb fetch: download and verify source files into the cache."""
 from __future__ import annotations
 
-from nasdb import sources
 from nasdb.commands import add
 
 
@@ -14,6 +13,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from nasdb import sources
+
     paths = sources.fetch_all(args.paths or None, cache=args.cache and __import__("pathlib").Path(args.cache))
     print(f"{len(paths)} source file(s) present and verified")
     return 0

@@ -1,7 +1,6 @@
 """nasdb info: what the database holds and where it came from."""
 from __future__ import annotations
 
-from nasdb import api, summary, tables
 from nasdb.commands import add
 
 
@@ -13,6 +12,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from nasdb import api, summary, tables
+
     con = api.connect(args.db, read_only=True)
     meta = summary.meta(con)
     if meta:

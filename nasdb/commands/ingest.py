@@ -1,9 +1,7 @@
 """nasdb ingest: load verified sources into the database, one transaction per job."""
 from __future__ import annotations
 
-from ingest import JOBS
-from ingest.runner import run_jobs
-from nasdb import store
+from ingest import JOBS  # a plain list of names
 from nasdb.commands import add
 
 
@@ -16,6 +14,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ingest.runner import run_jobs
+    from nasdb import store
+
     con = store.connect(args.db)
     done = run_jobs(con, args.jobs or None)
     print(f"ingested: {', '.join(done)}")

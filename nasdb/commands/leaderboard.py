@@ -1,11 +1,8 @@
 """nasdb leaderboard: proxies ranked by Spearman rho (with 95% CIs) for one ground-truth target."""
 from __future__ import annotations
 
-import polars as pl
-
-from nasdb import api, tables
 from nasdb.commands import add
-from nasdb.evaluate.leaderboard import leaderboard
+from nasdb.tables import FORMATS
 
 
 def register(sub) -> None:
@@ -26,12 +23,15 @@ def register(sub) -> None:
     p.add_argument("--source", action="append", help="only proxies from this source (repeatable)")
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples when --common must compute (default 1000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--format", default="table", choices=tables.FORMATS)
+    p.add_argument("--format", default="table", choices=FORMATS)
     p.add_argument("--output", "-o", help="file to write (csv/json/parquet)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from nasdb import api, tables
+    from nasdb.evaluate.leaderboard import leaderboard
+
     con = api.connect(args.db, read_only=True)
     table, source = leaderboard(con, args.bench, args.dataset, args.metric, args.split, args.population,
                                 args.common, args.proxy, args.source, args.bootstrap, args.seed)
@@ -44,6 +44,8 @@ def run(args) -> int:
 
 def _readable(table: pl.DataFrame) -> pl.DataFrame:
     """Terminal view: value [95% CI] per correlation, and one column counting the archs left out."""
+    import polars as pl
+
     def with_ci(name: str) -> pl.Expr:
         return pl.format("{} [{}, {}]", *[pl.col(c).round(3) for c in (name, f"{name}_lo", f"{name}_hi")])
 

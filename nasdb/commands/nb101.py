@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nasdb import store
 from nasdb.commands import add
 
 
@@ -20,6 +19,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ingest import nb101_tfrecord
+    from nasdb import store
 
     con = store.connect(args.db)
     counts = nb101_tfrecord.ingest(con, args.tfrecord)

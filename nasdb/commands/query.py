@@ -1,11 +1,8 @@
 """nasdb query: run SQL against the database (read-only) and print or save the result."""
 from __future__ import annotations
 
-import duckdb
-
-from nasdb import api, store, tables
 from nasdb.commands import add
-from nasdb.errors import NasdbError
+from nasdb.tables import FORMATS
 
 
 def register(sub) -> None:
@@ -15,13 +12,18 @@ def register(sub) -> None:
             "AND split='test'\" --format csv > c100.csv\n"
             '  nasdb query "SELECT * FROM proxies" --format parquet --output proxies.parquet\n')
     p.add_argument("sql")
-    p.add_argument("--format", default="table", choices=tables.FORMATS)
+    p.add_argument("--format", default="table", choices=FORMATS)
     p.add_argument("--output", "-o", help="file to write (required for parquet)")
     p.add_argument("--max-rows", type=int, default=50, help="rows shown in table format (default 50)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import duckdb
+
+    from nasdb import api, store, tables
+    from nasdb.errors import NasdbError
+
     con = api.connect(args.db, read_only=True)
     try:
         df = store.frame(con, args.sql)

@@ -10,6 +10,8 @@ Rows in ``proxies`` (source = 'nasdb'), and the ``dataset`` convention:
 * ``nb201``: the graph does not depend on data, but to make joins with ``ground_truth`` trivial the
   same value is written once per NB201 dataset name: ``cifar10-valid``, ``cifar10``, ``cifar100``,
   ``ImageNet16-120`` (so ``JOIN ... USING (bench, arch_id, dataset)`` works for each).
+* ``nb101``: data-free too, one row per cell with ``dataset`` = ``cifar10`` (NB101's only dataset);
+  ``arch_id`` = position in sorted module-hash order, as in ``archs``.
 * ``tnb101_micro`` / ``tnb101_macro``: the surrogate includes the task's decoder head, so the graph
   is per task and ``dataset`` = the task name (class_scene, class_object, room_layout, jigsaw,
   segmentsemantic, normal, autoencoder), as in ``ground_truth``. ``arch_id`` = the official API index.
@@ -39,6 +41,7 @@ from nasdb.proxies.nasgraph.measures import NAMES
 FAMILY = "nasgraph"
 PROXIES = NAMES
 NB201_DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+NB101_DATASET = "cifar10"  # NB101's only dataset, as in its ground_truth rows
 MODES = ("fast", "reference")
 
 
@@ -51,6 +54,10 @@ class Bench:
     graph_of: Callable[[str], str]  # dataset -> which graph it uses (datasets sharing one share values)
     surrogate: Callable              # (arch_key, dataset) -> Surrogate
     surrogate_settings: dict
+    # fast mode without one Surrogate per arch: (arch_keys, dataset, BlockCache) -> measure arrays
+    bulk: Callable | None = None
+    # archs column(s) to cut chunks in: archs sharing a wiring should sit together (fast mode groups them)
+    chunk_order: str = "arch_id"
 
     @property
     def per_dataset(self) -> bool:
@@ -70,17 +77,33 @@ def _tnb101_surrogate(arch_key: str, task: str):
     return tnb101.surrogate(arch_key, task)
 
 
+def _nb101_surrogate(arch_key: str, dataset: str):
+    from nasdb.proxies.nasgraph import nb101
+
+    return nb101.surrogate_of_key(arch_key, dataset)
+
+
+def _nb101_bulk(arch_keys: list[str], dataset: str, cache):
+    from nasdb.proxies.nasgraph import nb101
+
+    return nb101.measures_of_keys(arch_keys, dataset, cache)
+
+
 def _benches() -> dict[str, Bench]:
+    from nasdb.proxies.nasgraph.nb101 import SURROGATE_DEFAULTS as NB101_SURROGATE
     from nasdb.spaces import nb201, tnb101
 
     return {
         "nb201": Bench("nb201", NB201_DATASETS, lambda dataset: "", _nb201_surrogate, dict(nb201.SURROGATE_DEFAULTS)),
         **{b: Bench(b, tnb101.TASKS, tnb101.head_of, _tnb101_surrogate, dict(tnb101.SURROGATE_DEFAULTS))
            for b in ("tnb101_micro", "tnb101_macro")},
+        # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
+        "nb101": Bench("nb101", (NB101_DATASET,), lambda dataset: "", _nb101_surrogate, dict(NB101_SURROGATE),
+                       bulk=_nb101_bulk, chunk_order="naslib_key, arch_id"),
     }
 
 
-BENCH_NAMES = ("nb201", "tnb101_micro", "tnb101_macro")
+BENCH_NAMES = ("nb201", "tnb101_micro", "tnb101_macro", "nb101")
 
 
 def bench(name: str) -> Bench:

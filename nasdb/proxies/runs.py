@@ -1,7 +1,8 @@
 """Scoring a benchmark into the database: chunked, resumable, recorded in ``proxy_runs``.
 
 The architectures come from the ``archs`` table (TransNAS-Bench-101 falls back to the official
-index rule in ``nasdb.spaces.tnb101`` while its ingest job has not run). Work is cut into chunks of
+index rule in ``nasdb.spaces.tnb101`` while its ingest job has not run), in the benchmark's chunk
+order (NB101: by wiring, so a chunk spans few wirings). Work is cut into chunks of
 architectures; each chunk's rows are written in one transaction that first deletes that chunk's
 rows of the same run, so a kill loses at most the chunk in flight and re-running never duplicates.
 A run's id is a hash of its settings: running the same command again resumes an unfinished run
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-import pyarrow as pa
+import polars as pl
 
-from nasdb import store
+from nasdb import config, store
 from nasdb.errors import NasdbError
 from nasdb.proxies import registry
 from nasdb.proxies.nasgraph import engine, fast, measures
@@ -37,8 +38,9 @@ class RunResult:
 
 
 def arch_list(con: duckdb.DuckDBPyConnection, bench_name: str) -> list[tuple[int, str]]:
-    """(arch_id, arch_key) of every architecture of the benchmark, by arch_id."""
-    rows = con.execute("SELECT arch_id, arch_key FROM archs WHERE bench = ? ORDER BY arch_id", [bench_name]).fetchall()
+    """(arch_id, arch_key) of every architecture of the benchmark, in its chunk order."""
+    order = registry.bench(bench_name).chunk_order
+    rows = con.execute(f"SELECT arch_id, arch_key FROM archs WHERE bench = ? ORDER BY {order}", [bench_name]).fetchall()
     if rows:
         return rows
     if bench_name.startswith("tnb101_"):
@@ -60,13 +62,11 @@ def _sample(archs: list[tuple[int, str]], n: int | None, seed: int) -> list[tupl
 
 
 def _rows(b: registry.Bench, chunk: list[tuple[int, str]], mode: str, seed: int,
-          cache: fast.BlockCache, run_id: str) -> pa.Table:
+          cache: fast.BlockCache, run_id: str) -> pl.DataFrame:
     """The chunk's proxies rows: one per (arch, dataset, measure); NULL values carry their reason."""
     graphs = list(dict.fromkeys(b.graph_of(d) for d in b.datasets))  # distinct graphs, in dataset order
     first = {g: next(d for d in b.datasets if b.graph_of(d) == g) for g in graphs}
-    items = [(aid, key, g) for aid, key in chunk for g in graphs]
-    surrogates = [b.surrogate(key, first[g]) for _, key, g in items]
-    vals = engine.compute(surrogates, mode, seed, keys=[(aid, g) for aid, _, g in items], cache=cache)
+    vals = _measures(b, chunk, [first[g] for g in graphs], mode, seed, cache)
     # rows are (arch, dataset) in arch-major order; each takes the value of its dataset's graph
     take = (np.arange(len(chunk))[:, None] * len(graphs)
             + np.array([graphs.index(b.graph_of(d)) for d in b.datasets])[None, :]).ravel()
@@ -80,25 +80,38 @@ def _rows(b: registry.Bench, chunk: list[tuple[int, str]], mode: str, seed: int,
     if missing.any():
         nodes = np.tile(vals["nasgraph_nodes"], len(names))
         notes = [measures.null_reason(names[p], n) if m else None for p, n, m in zip(proxy_idx, nodes, missing)]
-    n = len(values)
-    return pa.table({
-        "bench": _constant(b.name, n),
+    # polars, not pyarrow, from numpy: pyarrow would import pandas for it (~1 s of a cold run)
+    return pl.DataFrame({
         "arch_id": np.tile(np.repeat(np.array([aid for aid, _ in chunk], dtype=np.int64), n_ds), len(names)),
-        "dataset": pa.DictionaryArray.from_arrays(np.tile(np.arange(n_ds, dtype=np.int32), len(chunk) * len(names)),
-                                                  list(b.datasets)),
-        "proxy": pa.DictionaryArray.from_arrays(proxy_idx, list(names)),
-        "value": pa.array(values, mask=missing),
-        "source": _constant("nasdb", n),
-        "run_id": _constant(run_id, n),
-        "note": pa.array(notes, pa.string()) if notes is not None else pa.nulls(n, pa.string()),
-    })
+        "dataset": pl.Series(b.datasets, dtype=pl.String).gather(np.tile(np.arange(n_ds), len(chunk) * len(names))),
+        "proxy": pl.Series(names, dtype=pl.String).gather(proxy_idx),
+        "value": pl.Series(values).fill_nan(None),
+    }).with_columns(bench=pl.lit(b.name), source=pl.lit("nasdb"), run_id=pl.lit(run_id),
+                    note=pl.Series(notes, dtype=pl.String) if notes is not None else pl.lit(None, pl.String))
 
 
-def _constant(text: str, n: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [text])
+def _measures(b: registry.Bench, chunk: list[tuple[int, str]], datasets: list[str], mode: str, seed: int,
+              cache: fast.BlockCache) -> dict[str, np.ndarray]:
+    """Measures of every (arch, graph) item, arch-major; ``datasets`` = one dataset per distinct graph."""
+    if mode == "fast" and b.bulk is not None:
+        keys = [key for _, key in chunk]
+        per_graph = [b.bulk(keys, d, cache) for d in datasets]
+        return {name: np.stack([v[name] for v in per_graph], axis=1).ravel() for name in measures.NAMES}
+    items = [(aid, key, d) for aid, key in chunk for d in datasets]
+    surrogates = [b.surrogate(key, d) for _, key, d in items]
+    return engine.compute(surrogates, mode, seed, keys=[(aid, b.graph_of(d)) for aid, _, d in items], cache=cache)
 
 
-def _write_chunk(con: duckdb.DuckDBPyConnection, run_id: str, ids: list[int], table: pa.Table) -> None:
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> tuple | None:
+    """The single row of a query, or None; fetchall so no result is left open (DuckDB 2 refuses the
+    next statement while a streaming result is unfinished)."""
+    rows = con.execute(sql, params).fetchall()
+    return rows[0] if rows else None
+
+
+def _write_chunk(con: duckdb.DuckDBPyConnection, run_id: str, ids: list[int], table: pl.DataFrame,
+                 seconds: float) -> None:
+    """The chunk's rows and the run's seconds so far, in one transaction."""
     with store.transaction(con):
         con.execute("DELETE FROM proxies WHERE run_id = ? AND arch_id IN (SELECT unnest(?))", [run_id, ids])
         con.register("_nasgraph_rows", table)
@@ -107,6 +120,7 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, run_id: str, ids: list[int], ta
                         "SELECT bench, arch_id, dataset, proxy, value, source, run_id, note FROM _nasgraph_rows")
         finally:
             con.unregister("_nasgraph_rows")
+        con.execute("UPDATE proxy_runs SET seconds = ? WHERE run_id = ?", [seconds, run_id])
 
 
 def score_bench(con: duckdb.DuckDBPyConnection, bench_name: str, mode: str = "fast", seed: int = 0,
@@ -119,7 +133,7 @@ def score_bench(con: duckdb.DuckDBPyConnection, bench_name: str, mode: str = "fa
     s = registry.settings(bench_name, mode, seed, sample)
     rid = registry.run_id(s)
     archs = _sample(arch_list(con, bench_name), sample, seed)
-    prior = con.execute("SELECT status, seconds FROM proxy_runs WHERE run_id = ?", [rid]).fetchone()
+    prior = _one(con, "SELECT status, seconds FROM proxy_runs WHERE run_id = ?", [rid])
     resuming = prior is not None and prior[0] == "running"
     done = set()
     if resuming:
@@ -131,7 +145,8 @@ def score_bench(con: duckdb.DuckDBPyConnection, bench_name: str, mode: str = "fa
                     [rid, registry.FAMILY, bench_name, json.dumps(s), registry.code_version(), spent, len(archs)])
     size = chunk_size or CHUNK[mode]
     chunks = [archs[i:i + size] for i in range(0, len(archs), size)]
-    cache = fast.BlockCache(seed)
+    # probed block matrices are kept next to the downloads: later runs skip probing (and torch)
+    cache = fast.BlockCache(seed, store=config.cache_dir() / "nasgraph")
     skipped = 0
     bar = tqdm(total=len(archs), desc=f"nasgraph {bench_name} ({mode})", unit="arch", disable=not progress)
     for chunk in chunks:
@@ -139,10 +154,11 @@ def score_bench(con: duckdb.DuckDBPyConnection, bench_name: str, mode: str = "fa
         if resuming and done.issuperset(ids):
             skipped += 1
         else:
-            _write_chunk(con, rid, ids, _rows(b, chunk, mode, seed, cache, rid))
-            con.execute("UPDATE proxy_runs SET seconds = ? WHERE run_id = ?", [spent + time.perf_counter() - t0, rid])
+            rows = _rows(b, chunk, mode, seed, cache, rid)
+            _write_chunk(con, rid, ids, rows, spent + time.perf_counter() - t0)
         bar.update(len(chunk))
     bar.close()
+    cache.save()
     seconds = spent + time.perf_counter() - t0
     with store.transaction(con):
         con.execute("DELETE FROM proxies WHERE bench = ? AND source = 'nasdb' AND proxy IN (SELECT unnest(?)) "
@@ -151,5 +167,5 @@ def score_bench(con: duckdb.DuckDBPyConnection, bench_name: str, mode: str = "fa
                     [bench_name, registry.FAMILY, rid])
         con.execute("UPDATE proxy_runs SET status = 'complete', seconds = ?, code_version = ? WHERE run_id = ?",
                     [seconds, registry.code_version(), rid])
-    n_rows = con.execute("SELECT count(*) FROM proxies WHERE run_id = ?", [rid]).fetchone()[0]
+    n_rows = _one(con, "SELECT count(*) FROM proxies WHERE run_id = ?", [rid])[0]
     return RunResult(rid, bench_name, len(archs), n_rows, seconds, skipped)

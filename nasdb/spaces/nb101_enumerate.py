@@ -40,6 +40,10 @@ class Cells:
     def __len__(self) -> int:
         return len(self.hashes)
 
+    def take(self, rows: np.ndarray) -> "Cells":
+        """The cells at these rows, in that order."""
+        return Cells(self.hashes[rows], self.n_vertices[rows], self.matrices[rows], self.labels[rows])
+
     def cell(self, i: int) -> nb101.Cell:
         n = int(self.n_vertices[i])
         names = {v: k for k, v in nb101.HASH_LABELS.items()}

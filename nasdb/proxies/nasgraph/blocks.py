@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 # Kinds of block. Conv-containing kinds get a ReLU on their output (NASGRAPH.md section 2).
 CONV_KINDS = frozenset({"conv", "deconv", "pool_conv", "factorized_reduce"})
-PLAIN_KINDS = frozenset({"input", "identity", "zero", "avg_pool", "global_pool"})
+PLAIN_KINDS = frozenset({"input", "identity", "zero", "avg_pool", "max_pool", "global_pool"})
 KINDS = CONV_KINDS | PLAIN_KINDS
 
 
@@ -28,7 +28,8 @@ class Block(NamedTuple):
     output padding 1), ``pool_conv`` (2x2 average pool then 1x1 conv: NB201's residual
     downsample), ``factorized_reduce`` (two stride-``stride`` 1x1 convs, the second on the input
     shifted by one pixel, concatenated), ``identity``, ``zero``, ``avg_pool`` (3x3, stride 1,
-    padding 1, padding not counted), ``global_pool`` (adaptive average pool to 1x1), ``input``.
+    padding 1, padding not counted), ``max_pool`` (kernel/stride/padding; padding never wins),
+    ``global_pool`` (adaptive average pool to 1x1), ``input``.
     """
 
     position: str

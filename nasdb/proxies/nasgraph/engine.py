@@ -9,9 +9,8 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import torch
 
-from nasdb.proxies.nasgraph import fast, measures, reference
+from nasdb.proxies.nasgraph import fast, measures
 from nasdb.proxies.nasgraph.blocks import Surrogate
 
 
@@ -25,6 +24,10 @@ def compute(surrogates: list[Surrogate], mode: str, seed: int = 0, keys: list[tu
     """Measures (name -> array, one entry per surrogate). ``keys`` name the items for reference seeds."""
     if mode == "fast":
         return fast.measures_of(surrogates, cache or fast.BlockCache(seed))
+    import torch  # reference mode only: fast mode with stored block matrices needs no torch
+
+    from nasdb.proxies.nasgraph import reference
+
     keys = keys or [(i,) for i in range(len(surrogates))]
     out = {name: np.empty(len(surrogates)) for name in measures.NAMES}
     for i, (s, key) in enumerate(zip(surrogates, keys)):

@@ -13,79 +13,157 @@ slot by slot with table look-ups, no per-architecture graph. Slots are padded to
 seen in that slot; padding columns stay zero and so are not nodes.
 
 Reusable beyond NB201/TNB101 (e.g. NB101): describe each architecture as a ``Surrogate`` and call
-:func:`measures_of` (or :func:`degrees` per wiring group).
+:func:`measures_of` (or :func:`degrees` per wiring group, or :func:`degrees_of_keys` with block
+ids computed in bulk, as NB101 does).
+
+The probed matrices can be kept on disk (``BlockCache(seed, store=dir)``, as ``nasdb score`` does):
+a later run then needs no probing and does not even import torch. The file name carries a digest
+of the probing code and the torch version, so a change to either starts a fresh file.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections import defaultdict
+from importlib import metadata
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
 from nasdb.proxies.nasgraph import measures
 from nasdb.proxies.nasgraph.blocks import Block, Surrogate
-from nasdb.proxies.nasgraph.probe import block_weights, probe_fast
+
+_PROBE_CODE = (Path(__file__).with_name("probe.py"), Path(__file__).with_name("blocks.py"))
 
 
 class BlockCache:
-    """Edge matrices of distinct blocks under deterministic weights, each probed once."""
+    """Edge matrices of distinct blocks under deterministic weights, each probed once (and, with
+    ``store``, once per machine: see :meth:`save`)."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, store: Path | None = None) -> None:
         self.seed = seed
         self.index: dict[Block, int] = {}
         self.blocks: list[Block] = []
         self.matrices: list[np.ndarray] = []
+        self._sums: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self.path = store / self.file_name(seed) if store is not None else None
+        self._saved = 0
+        if self.path is not None and self.path.is_file():
+            self._load(self.path)
+
+    @staticmethod
+    def file_name(seed: int) -> str:
+        code = hashlib.sha256(b"".join(p.read_bytes() for p in _PROBE_CODE)).hexdigest()[:12]
+        return f"nasgraph-blocks-seed{seed}-{code}-torch{metadata.version('torch')}.npz"
 
     def id(self, block: Block) -> int:
         i = self.index.get(block)
         if i is None:
-            i = self.index[block] = len(self.blocks)
-            self.blocks.append(block)
-            if block.kind == "input":
-                self.matrices.append(np.zeros((0, block.c_out), dtype=bool))
-            else:
-                self.matrices.append(probe_fast(block, block_weights(block, seed=self.seed)))
+            i = self._append(block, self._probe(block))
+        return i
+
+    def _probe(self, block: Block) -> np.ndarray:
+        if block.kind == "input":
+            return np.zeros((0, block.c_out), dtype=bool)
+        from nasdb.proxies.nasgraph.probe import block_weights, probe_fast  # torch: only when probing
+
+        return probe_fast(block, block_weights(block, seed=self.seed))
+
+    def _append(self, block: Block, matrix: np.ndarray) -> int:
+        i = self.index[block] = len(self.blocks)
+        self.blocks.append(block)
+        self.matrices.append(matrix)
         return i
 
     def matrix(self, i: int) -> np.ndarray:
         return self.matrices[i]
 
+    def sums(self, child: int, n_parent: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+        """Out-degrees of a parent's ``n_parent`` channels into block ``child`` (one-hot inputs from
+        ``shift`` on) and the in-degrees of the child's channels from that parent; memoised."""
+        key = (child, n_parent, shift)
+        found = self._sums.get(key)
+        if found is None:
+            m = self.matrices[child]
+            sub = m[shift:shift + min(n_parent, m.shape[0] - shift)]
+            found = self._sums[key] = (sub.sum(axis=1), sub.sum(axis=0))
+        return found
 
-def _pair_tables(cache: BlockCache, parent_ids: np.ndarray, child_ids: np.ndarray, shift: int,
-                 width_parent: int, width_child: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-degree rows of the parent and in-degree rows of the child, per distinct (parent, child) pair."""
-    n_blocks = len(cache.blocks)
-    pairs, inverse = np.unique(parent_ids.astype(np.int64) * n_blocks + child_ids, return_inverse=True)
-    out_tab = np.zeros((len(pairs), width_parent), dtype=np.int32)
-    in_tab = np.zeros((len(pairs), width_child), dtype=np.int32)
-    for u, code in enumerate(pairs.tolist()):
-        parent, child = cache.blocks[code // n_blocks], code % n_blocks
-        m = cache.matrix(child)
-        n_in = min(parent.c_out, m.shape[0] - shift)
-        sub = m[shift:shift + n_in]
-        out_tab[u, :n_in] = sub.sum(axis=1)
-        in_tab[u, :sub.shape[1]] = sub.sum(axis=0)
-    return out_tab, in_tab, inverse.reshape(-1)
+    def save(self) -> None:
+        """Write every matrix to ``store`` if blocks were probed since loading (atomic replace)."""
+        if self.path is None or len(self.blocks) == self._saved:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        shapes = np.array([m.shape for m in self.matrices], dtype=np.int64).reshape(-1, 2)
+        bits = np.concatenate([m.ravel() for m in self.matrices]) if self.matrices else np.zeros(0, bool)
+        fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=self.path.parent)
+        os.close(fd)
+        try:
+            np.savez(tmp, blocks=np.array(json.dumps([list(b) for b in self.blocks])), shapes=shapes, bits=bits)
+            os.replace(tmp, self.path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        self._saved = len(self.blocks)
+
+    def _load(self, path: Path) -> None:
+        with np.load(path) as z:
+            blocks, shapes, bits = json.loads(str(z["blocks"])), z["shapes"], z["bits"]
+        ends = np.cumsum(shapes.prod(axis=1))
+        for fields, shape, end in zip(blocks, shapes, ends):
+            self._append(Block(*fields), bits[end - shape.prod():end].reshape(shape))
+        self._saved = len(self.blocks)
+
+
+def _distinct(ids: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct block ids of a column and each row's index among them (a look-up table: no sort)."""
+    present = np.zeros(n_blocks, dtype=bool)
+    present[ids] = True
+    distinct = np.flatnonzero(present)
+    position = np.zeros(n_blocks, dtype=np.intp)
+    position[distinct] = np.arange(len(distinct))
+    return distinct, position[ids]
 
 
 def degrees(group: list[Surrogate], cache: BlockCache) -> np.ndarray:
     """Padded degree matrix (len(group) x nodes) of surrogates that share one wiring."""
-    parents = group[0].parents
     all_blocks = list(chain.from_iterable(s.blocks for s in group))
     for b in set(all_blocks):
         cache.id(b)
     keys = np.fromiter(map(cache.index.__getitem__, all_blocks), dtype=np.int64,
-                       count=len(all_blocks)).reshape(len(group), len(parents))
+                       count=len(all_blocks)).reshape(len(group), -1)
+    return degrees_of_keys(group[0].parents, keys, cache)
+
+
+def degrees_of_keys(parents: tuple, keys: np.ndarray, cache: BlockCache) -> np.ndarray:
+    """Padded degree matrix of architectures on one wiring (``Surrogate.parents``), architecture a
+    having cache block ``keys[a, i]`` at block i. Spaces that can derive these ids with array
+    arithmetic (NB101) skip building one Surrogate per architecture."""
     c_out = np.array([b.c_out for b in cache.blocks])
     widths = c_out[keys].max(axis=0)
     offsets = np.concatenate([[0], np.cumsum(widths)])
-    deg = np.zeros((len(group), int(offsets[-1])), dtype=np.int32)
+    deg = np.zeros((len(keys), int(offsets[-1])), dtype=np.int32)
+    columns = [_distinct(keys[:, i], len(cache.blocks)) for i in range(keys.shape[1])]
     for child, plist in enumerate(parents):
+        kids, kid_of = columns[child]
         for parent, shift in plist:
-            out_tab, in_tab, inv = _pair_tables(cache, keys[:, parent], keys[:, child], shift,
-                                                int(widths[parent]), int(widths[child]))
-            deg[:, offsets[parent]:offsets[parent + 1]] += out_tab[inv]
-            deg[:, offsets[child]:offsets[child + 1]] += in_tab[inv]
+            pars, par_of = columns[parent]
+            # degree rows for every (parent block, child block) combination of this column pair
+            out_tab = np.zeros((len(pars), len(kids), widths[parent]), dtype=np.int32)
+            in_tab = np.zeros((len(pars), len(kids), widths[child]), dtype=np.int32)
+            for a, n_parent in enumerate(c_out[pars].tolist()):
+                for c, kid in enumerate(kids.tolist()):
+                    out_deg, in_deg = cache.sums(kid, n_parent, shift)
+                    out_tab[a, c, :len(out_deg)] = out_deg
+                    in_tab[a, c, :len(in_deg)] = in_deg
+            if out_tab.shape[:2] == (1, 1):  # the same blocks in every architecture: add one row
+                deg[:, offsets[parent]:offsets[parent + 1]] += out_tab[0, 0]
+                deg[:, offsets[child]:offsets[child + 1]] += in_tab[0, 0]
+            else:
+                deg[:, offsets[parent]:offsets[parent + 1]] += out_tab[par_of, kid_of]
+                deg[:, offsets[child]:offsets[child + 1]] += in_tab[par_of, kid_of]
     return deg
 
 

@@ -8,13 +8,15 @@ a 1x1 conv projection of the cell input for every input edge, one block per inne
 (conv3x3/conv1x1 with ReLU, BN off; max-pool) fed by its projection and its predecessors (a
 predecessor with one channel more is truncated, as NB101 does), a concatenation block whose
 parents are shifted by the channels of the parents before them, and an addition block for the
-output (concatenation + the output's projection). Max-pooling maps each channel onto itself, so its
-edge set is the diagonal: it is described as the engine's weightless per-channel pooling kind
-(``avg_pool``), which has exactly that edge set.
+output (concatenation + the output's projection). Max-pooling is the engine's weightless
+``max_pool`` kind (3x3 stride 1 in cells, 2x2 stride 2 between stages); it maps each channel onto
+itself, so its edge set is the diagonal.
 
 Scoring all 423,624 cells: the 2,494 distinct pruned matrices are the only wirings; the skeleton of
-each is built once (cached) and a cell only fills in its op blocks. :func:`fast_measures` assembles
-each wiring group at once with ``fast.degrees``.
+each is built once (cached), and within a wiring the cells differ only in which op block fills each
+inner vertex, so their block ids come from the op labels by array indexing
+(:func:`measures_of_cells`), with no Surrogate per cell; ``fast.degrees_of_keys`` assembles each
+wiring group at once. :func:`measures_of_keys` is the registry's bulk entry point (module hashes).
 """
 from __future__ import annotations
 
@@ -28,13 +30,13 @@ from nasdb.proxies.nasgraph.blocks import Block, Builder, Surrogate
 from nasdb.spaces import nb101
 
 SURROGATE_DEFAULTS = {"stages": 3, "cells_per_stage": 1, "stem_channels": 16, "image_size": 32}
-POOL = "avg_pool"  # per-channel pooling: diagonal edge set, like max-pooling
 
 
 @functools.lru_cache(maxsize=None)
-def _block(position: str, kind: str, c_in: int, c_out: int, size: int, kernel: int = 1, padding: int = 0) -> Block:
+def _block(position: str, kind: str, c_in: int, c_out: int, size: int, kernel: int = 1, stride: int = 1,
+           padding: int = 0) -> Block:
     """Shared Block instances: 423,624 surrogates reuse a few thousand distinct blocks."""
-    return Block(position, kind, c_in, c_out, size, kernel=kernel, padding=padding)
+    return Block(position, kind, c_in, c_out, size, kernel=kernel, stride=stride, padding=padding)
 
 
 def _op_block(op: str, position: str, channels: int, size: int) -> Block:
@@ -42,7 +44,7 @@ def _op_block(op: str, position: str, channels: int, size: int) -> Block:
         return _block(position, "conv", channels, channels, size, kernel=3, padding=1)
     if op == nb101.CONV1X1:
         return _block(position, "conv", channels, channels, size)
-    return _block(position, POOL, channels, channels, size)
+    return _block(position, "max_pool", channels, channels, size, kernel=3, padding=1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -60,7 +62,7 @@ def _skeleton(matrix: tuple[tuple[int, ...], ...], stages: int, cells_per_stage:
     c_in = c_out = stem_channels
     for s in range(stages):
         if s > 0:
-            prev = b.add(_block(f"s{s}/maxpool2x2", POOL, c_in, c_in, size), [prev])
+            prev = b.add(_block(f"s{s}/maxpool2x2", "max_pool", c_in, c_in, size, kernel=2, stride=2), [prev])
             size, c_out = size // 2, 2 * c_out
         for c in range(cells_per_stage):
             pos = f"s{s}/c{c}"
@@ -93,41 +95,69 @@ def surrogate(cell: nb101.Cell, stages: int = 3, cells_per_stage: int = 1, stem_
 
 
 def fast_measures(cells, seed: int = 0, progress: bool = True, **surrogate_kw) -> dict[str, np.ndarray]:
-    """Every NASGraph measure of every cell of ``cells`` (a ``nb101_enumerate.Cells``), fast mode.
+    """Every NASGraph measure of every cell of ``cells`` (a ``nb101_enumerate.Cells``), fast mode."""
+    return measures_of_cells(cells, fast.BlockCache(seed), progress, **surrogate_kw)
 
-    Cells are grouped by pruned matrix (= wiring); each group's degree matrix is assembled at once.
-    """
+
+def measures_of_cells(cells, cache: fast.BlockCache, progress: bool = False,
+                      **surrogate_kw) -> dict[str, np.ndarray]:
+    """Fast-mode measures of ``cells`` (in their order): one degree assembly per pruned matrix."""
     from tqdm import tqdm
 
-    flat = cells.matrices.reshape(len(cells), -1)
-    _, group_of = np.unique(flat, axis=0, return_inverse=True)
+    kw = {**SURROGATE_DEFAULTS, **surrogate_kw}
+    _, group_of = np.unique(cells.matrices.reshape(len(cells), -1), axis=0, return_inverse=True)
     group_of = group_of.reshape(-1)
     order = np.argsort(group_of, kind="stable")
     bounds = np.flatnonzero(np.diff(group_of[order])) + 1
-    cache = fast.BlockCache(seed)
     out = {name: np.empty(len(cells)) for name in measures.NAMES}
     with tqdm(total=len(cells), desc="nasgraph nb101 (fast)", unit="cell", disable=not progress,
               mininterval=1) as bar:
         for idx in np.split(order, bounds):
-            group = [surrogate(cells.cell(int(i)), **surrogate_kw) for i in idx]
-            vals = measures.from_degrees(fast.degrees(group, cache))
+            n = int(cells.n_vertices[idx[0]])
+            matrix = tuple(map(tuple, cells.matrices[idx[0], :n, :n].tolist()))
+            parents, keys = _group_keys(matrix, cells.labels[idx, :n], cache, kw)
+            vals = measures.from_degrees(fast.degrees_of_keys(parents, keys, cache))
             for name in measures.NAMES:
                 out[name][idx] = vals[name]
             bar.update(len(idx))
     return out
 
 
+def _group_keys(matrix: tuple[tuple[int, ...], ...], labels: np.ndarray, cache: fast.BlockCache,
+                kw: dict) -> tuple[tuple, np.ndarray]:
+    """The wiring of ``matrix`` and, per cell (row of hash ``labels``), the cache id of every block."""
+    skeleton, slots = _skeleton(matrix, kw["stages"], kw["cells_per_stage"], kw["stem_channels"], kw["image_size"])
+    keys = np.tile(np.array([cache.id(b) for b in skeleton.blocks], dtype=np.int64), (len(labels), 1))
+    for idx, t, position, channels, size in slots:
+        by_label = np.array([cache.id(_op_block(op, position, channels, size)) for op in nb101.OPS])
+        keys[:, idx] = by_label[labels[:, t]]  # inner vertices carry hash labels 0..2 = index in OPS
+    return skeleton.parents, keys
+
+
+def measures_of_keys(arch_keys: list[str], dataset: str, cache: fast.BlockCache) -> dict[str, np.ndarray]:
+    """Fast-mode measures of the cells with these module hashes (the registry's bulk scorer; data-free,
+    so ``dataset`` is ignored)."""
+    return measures_of_cells(_cells().take(_rows_of(arch_keys)), cache)
+
+
 def surrogate_of_key(arch_key: str, dataset: str = "") -> Surrogate:
     """Surrogate of the cell with module hash ``arch_key`` (the registry's callable; data-free, so
     ``dataset`` is ignored)."""
+    return surrogate(_cells().cell(int(_rows_of([arch_key])[0])))
+
+
+def _rows_of(arch_keys: list[str]) -> np.ndarray:
+    """Rows of the enumerated space holding these module hashes; a clear error for an unknown one."""
     from nasdb.spaces import nb101_enumerate
 
     cells = _cells()
-    i = int(np.searchsorted(cells.hashes, arch_key))
-    if i >= len(cells) or cells.hashes[i] != arch_key:
-        raise nb101.InvalidCellError(f"{arch_key!r} is not the module hash of any NB101 cell "
+    keys = np.asarray(arch_keys, dtype=cells.hashes.dtype)
+    rows = np.minimum(np.searchsorted(cells.hashes, keys), len(cells) - 1)
+    bad = np.flatnonzero(cells.hashes[rows] != keys)
+    if len(bad):
+        raise nb101.InvalidCellError(f"{arch_keys[bad[0]]!r} is not the module hash of any NB101 cell "
                                      f"({len(cells):,} enumerated in {nb101_enumerate.cache_path()})")
-    return surrogate(cells.cell(i))
+    return rows
 
 
 @functools.lru_cache(maxsize=1)

@@ -73,6 +73,8 @@ def forward(block: Block, weights: list[torch.Tensor], x: torch.Tensor) -> torch
         y = x.mul(0.0) if block.c_in == block.c_out else x.new_zeros((x.shape[0], block.c_out, 1, 1))
     elif kind == "avg_pool":
         y = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    elif kind == "max_pool":
+        y = F.max_pool2d(x, block.kernel, block.stride, block.padding)
     elif kind == "global_pool":
         y = F.adaptive_avg_pool2d(x, 1)
     else:
@@ -118,8 +120,8 @@ def _pairwise_maps(block: Block, weights: list[torch.Tensor], size: int) -> torc
         return torch.cat([_pairwise_conv(ones, weights[0], block.stride, 0),
                           _pairwise_conv(shifted, weights[1], block.stride, 0)], dim=1)
     eye = torch.eye(block.c_in, block.c_out)[:, :, None, None]
-    if kind in ("identity", "avg_pool", "global_pool"):
-        return eye  # each is exactly 1 at every pixel of channel k (pooling averages ones), so k -> k only
+    if kind in ("identity", "avg_pool", "max_pool", "global_pool"):
+        return eye  # each is exactly 1 at every pixel of channel k (pooling ones gives ones), so k -> k only
     if kind == "zero":
         return torch.zeros_like(eye)
     raise ValueError(f"block {block.position}: kind {kind!r} cannot be probed")

@@ -60,6 +60,7 @@ def test_unknown_manifest_path(tmp_path, mirror):
 
 def test_network_failure_is_a_clear_error(tmp_path, monkeypatch):
     """Without a mirror the origin URL is tried; an unreachable host gives a SourceError naming the URL."""
+    monkeypatch.delenv("NASDB_MIRROR", raising=False)
     src = sources.manifest()[SMALL]
     unreachable = sources.Source(**{**src.__dict__, "origin_url": "http://127.0.0.1:9/" + SMALL})
     with pytest.raises(SourceError, match="cannot download .*127.0.0.1:9"):

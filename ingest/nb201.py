@@ -87,5 +87,5 @@ def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         ))
     con.execute(
         "INSERT INTO benchmarks VALUES ('nb201', 'NAS-Bench-201 (Dong & Yang, ICLR 2020)', ?, 'Apache-2.0 (mirror files)', ?)",
-        [nb201.N_ARCHS, [f"https://github.com/D-X-Y/NAS-Bench-201", *FILES]],
+        [nb201.N_ARCHS, ["https://github.com/D-X-Y/NAS-Bench-201", *FILES]],
     )

@@ -31,7 +31,6 @@ import polars as pl
 
 from ingest.peers import (check_tnb101_val, insert_proxies, naslib_key, peer_ground_truth, place,
                           tnb101_val_metric)
-from nasdb import store
 from nasdb.errors import IngestError
 from nasdb.spaces import tnb101
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from nasdb import config
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS benchmarks (
@@ -125,7 +129,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> "pl.DataFrame":
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     """Run a query and return a polars DataFrame (empty for statements that return no rows).
 
     DuckDB 2 dropped ``execute(...).pl()``; a relation from ``con.sql`` still has it, but refuses to

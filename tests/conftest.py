@@ -25,12 +25,23 @@ def cache(tmp_path_factory, mirror) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_db(tmp_path_factory, cache, mirror) -> Path:
-    """A database with every ingest job run from the mirror (no scores). Treat as read-only."""
+def ingested(tmp_path_factory, cache, mirror):
+    """Factory ``ingested(*jobs) -> Path``: a database with those ingest jobs run from the mirror.
+
+    Each job set is built once per session and shared, so treat the file as read-only: copy it
+    (``shutil.copy``) before writing. ``ingested()`` runs every job.
+    """
     from ingest.runner import run_jobs
 
-    path = tmp_path_factory.mktemp("db") / "nasdb.duckdb"
-    con = store.connect(path)
-    run_jobs(con, cache=cache, mirror=mirror, progress=False)
-    con.close()
-    return path
+    built: dict[tuple[str, ...], Path] = {}
+
+    def make(*jobs: str) -> Path:
+        if jobs not in built:
+            path = tmp_path_factory.mktemp("db") / "nasdb.duckdb"
+            con = store.connect(path)
+            run_jobs(con, list(jobs) or None, cache=cache, mirror=mirror, progress=False)
+            con.close()
+            built[jobs] = path
+        return built[jobs]
+
+    return make

@@ -7,7 +7,6 @@ import polars as pl
 import pytest
 
 import nasdb
-from ingest.runner import run_job
 from nasdb import cli, config, store
 from nasdb.errors import ArchStringError, NasdbError
 
@@ -15,19 +14,15 @@ ARCH1 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_co
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory, cache, mirror):
-    path = tmp_path_factory.mktemp("cli") / "db.duckdb"
-    con = store.connect(path)
-    run_job(con, "nb201", cache, mirror)
-    con.close()
-    return path
+def db(ingested):
+    return ingested("nb201")
 
 
 def test_every_subcommand_help_shows_examples(capsys):
     sub = next(a for a in cli.parser()._actions if a.dest == "command")
     assert {"build", "fetch", "ingest", "query", "info"} <= set(sub.choices)
     for name, p in sub.choices.items():
-        assert "examples:" in p.format_help() and f"nasdb" in p.epilog, name
+        assert "examples:" in p.format_help() and "nasdb" in p.epilog, name
 
 
 def test_db_path_precedence(monkeypatch, tmp_path):

@@ -5,6 +5,7 @@ Stored numbers are checked against scipy run on rows pulled with plain SQL, neve
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import numpy as np
@@ -27,13 +28,11 @@ def _insert(con, table: str, df: pl.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def nb201_db(tmp_path_factory, cache, mirror):
+def nb201_db(tmp_path_factory, ingested):
     """NB201 ground truth from the mirror + proxies written here (a noisy copy of accuracy, with bad values)."""
-    from ingest.runner import run_jobs
-
     path = tmp_path_factory.mktemp("eval") / "nb201.duckdb"
+    shutil.copy(ingested("nb201"), path)
     con = store.connect(path)
-    run_jobs(con, ["nb201"], cache=cache, mirror=mirror, progress=False)
     acc = con.sql("SELECT arch_id, value FROM ground_truth WHERE dataset = 'cifar10-valid' AND split = 'test' "
                   "ORDER BY arch_id").pl()
     rng = np.random.default_rng(11)

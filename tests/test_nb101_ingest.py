@@ -9,7 +9,6 @@ import pytest
 from scipy import stats
 
 from ingest import nb101 as job
-from ingest.runner import run_jobs
 from nasdb import sources, store
 from nasdb.errors import IngestError
 from nasdb.spaces import nb101
@@ -19,13 +18,9 @@ SZ = "zc/naslib_nbsuitezero_early/zc_nasbench101.json"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory, cache, mirror) -> Path:
-    """Only the NB101 jobs (the shared built_db runs every job; these are all this module needs)."""
-    path = tmp_path_factory.mktemp("nb101") / "nb101.duckdb"
-    con = store.connect(path)
-    run_jobs(con, ["nb101", "suite_zero_nb101"], cache=cache, mirror=mirror, progress=False)
-    con.close()
-    return path
+def db(ingested) -> Path:
+    """Only the NB101 jobs: all this module needs."""
+    return ingested("nb101", "suite_zero_nb101")
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import ingest.nb201 as job
+from dbkit import run_job_killed_before_commit
 from ingest.runner import run_job
 from nasdb import store
 from nasdb.errors import IngestError
@@ -18,12 +16,8 @@ ARCH0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_c
 
 
 @pytest.fixture(scope="module")
-def nb201_db(tmp_path_factory, cache, mirror):
-    path = tmp_path_factory.mktemp("nb201") / "db.duckdb"
-    con = store.connect(path)
-    run_job(con, "nb201", cache, mirror)
-    con.close()
-    return path
+def nb201_db(ingested):
+    return ingested("nb201")
 
 
 def fingerprint(con) -> tuple:
@@ -121,20 +115,7 @@ def test_kill_mid_ingest_keeps_previous_content(nb201_db, tmp_path, cache, mirro
     con.execute("UPDATE ground_truth SET value = value + 1 WHERE arch_id = 7")  # a marker the re-ingest would undo
     before = fingerprint(con)
     con.close()
-    script = textwrap.dedent(f"""
-        import os, signal
-        import ingest.nb201 as job
-        from ingest.runner import run_job
-        from nasdb import store
-        original = job.load
-        def load_then_die(con, files):
-            original(con, files)
-            os.kill(os.getpid(), signal.SIGKILL)
-        job.load = load_then_die
-        run_job(store.connect({str(path)!r}), "nb201", {str(cache)!r} and __import__("pathlib").Path({str(cache)!r}),
-                __import__("pathlib").Path({str(mirror)!r}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    proc = run_job_killed_before_commit(path, "nb201", cache, mirror)
     assert proc.returncode == -9, proc.stderr.decode()
     con = store.connect(path)
     assert fingerprint(con) == before

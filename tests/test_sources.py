@@ -1,7 +1,6 @@
 """Fetching: verified copies from the mirror, clear errors for missing or corrupted files, nothing partial kept."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 

@@ -1,8 +1,13 @@
 """nasdb leaderboard: proxies ranked by Spearman rho (with 95% CIs) for one ground-truth target."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nasdb.commands import add
 from nasdb.tables import FORMATS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def register(sub) -> None:

@@ -228,8 +228,8 @@ def _compute(con, jobs: list[_Job], s: Settings, progress: bool,
 
 def _frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], run_id: str) -> pl.DataFrame:
     """Rows as a DataFrame with exactly the table's columns and types (settings serialised as JSON)."""
-    cols = con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                       f"ORDER BY ordinal_position", [table]).fetchall()
+    cols = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                       "ORDER BY ordinal_position", [table]).fetchall()
     names = [c[0] for c in cols]
     data = {n: [r.get(n) for r in rows] for n in names if n not in ("run_id", "settings")}
     df = pl.DataFrame(data, strict=False, infer_schema_length=None)

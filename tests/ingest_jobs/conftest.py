@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.runner import run_jobs
 from nasdb import sources, store
 
 MINE = ["nb201", "tnb101", "hwnas", "help_latency", "robustness", "naswot", "suite_zero", "graf"]
@@ -21,13 +20,9 @@ def checksum(con) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="session")
-def jobs_db(tmp_path_factory, cache, mirror) -> Path:
+def jobs_db(ingested) -> Path:
     """Treat as read-only; copy it (``db_copy``) to change it."""
-    path = tmp_path_factory.mktemp("jobs") / "nasdb.duckdb"
-    con = store.connect(path)
-    run_jobs(con, MINE, cache=cache, mirror=mirror, progress=False)
-    con.close()
-    return path
+    return ingested(*MINE)
 
 
 @pytest.fixture()

@@ -4,9 +4,6 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import pandas as pd
 import pytest
@@ -20,6 +17,7 @@ import ingest.robustness
 import ingest.suite_zero
 import ingest.tnb101
 from conftest import MINE, checksum
+from dbkit import run_job_killed_before_commit
 from ingest.runner import run_job, run_jobs
 from nasdb import sources, store
 from nasdb.errors import IngestError, SourceError
@@ -184,20 +182,7 @@ def test_kill_mid_ingest_keeps_previous_content(db_copy, cache, mirror):
     con.execute("UPDATE proxies SET value = value + 1 WHERE source = 'peer:graf' AND arch_id = 1")  # re-ingest undoes
     before = checksum(con)
     con.close()
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        import ingest.graf as job
-        from ingest.runner import run_job
-        from nasdb import store
-        original = job.load
-        def load_then_die(con, files):
-            original(con, files)
-            os.kill(os.getpid(), signal.SIGKILL)
-        job.load = load_then_die
-        run_job(store.connect({str(db_copy)!r}), "graf", Path({str(cache)!r}), Path({str(mirror)!r}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    proc = run_job_killed_before_commit(db_copy, "graf", cache, mirror)
     assert proc.returncode == -9, proc.stderr.decode()
     con = store.connect(db_copy)
     assert checksum(con) == before

@@ -8,6 +8,8 @@ are its own:
 - reference: NASGraph reference mode (fresh weights per cell) on a random sample, and
              Spearman(fast, reference) on it;
 - tfrecord:  the official-format reader on a synthetic 100,000-record file;
+- score:     `nasdb score nasgraph --bench nb101` cold into DuckDB (all cells), without and with the
+             stored block matrices;
 then the rank correlations of nasgraph_avg_degree with the 108-epoch validation accuracy of the
 20,001 mirrored cells, and the Suite-Zero peers' on their 500 records. Prints Markdown for
 docs/benchmarks.md and writes bench/out/nb101.json (+ the fast scores, bench/out/nb101_fast.npz).
@@ -148,8 +150,32 @@ def correlations(cache: str) -> dict:
     return out
 
 
+def stage_score(cache: str, **_) -> dict:
+    """`nasdb score nasgraph --bench nb101` as users run it: a cold CLI process writing all 423,624 cells
+    into DuckDB; first with no stored block matrices (probing, torch), then again with them."""
+    import shutil
+
+    from bench.bench_nasgraph import cold_score  # one way to time a cold `nasdb score` process
+    from ingest.runner import run_jobs
+    from nasdb import store
+
+    os.environ["NASDB_CACHE"] = cache  # the enumeration and the stored block matrices live in this cache
+    db = Path(cache) / "score.duckdb"
+    db.unlink(missing_ok=True)
+    con = store.connect(db)
+    run_jobs(con, ["nb101"], cache=Path(cache), progress=False)
+    con.close()
+    shutil.rmtree(Path(cache) / "nasgraph", ignore_errors=True)
+    out = {run: cold_score(db, "nb101", Path(cache)) for run in ("first", "again")}
+    con = store.connect(db, read_only=True)
+    out["rows"], out["cells"] = con.execute("SELECT count(*), count(DISTINCT arch_id) FROM proxies "
+                                            "WHERE bench = 'nb101' AND value IS NOT NULL").fetchall()[0]
+    out["load_average"] = os.getloadavg()
+    return out
+
+
 STAGES = {"enumerate": stage_enumerate, "checks": stage_checks, "fast": stage_fast, "reference": stage_reference,
-          "tfrecord": stage_tfrecord}
+          "tfrecord": stage_tfrecord, "score": stage_score}
 
 
 def child(stage: str, cache: str, sample: int) -> None:

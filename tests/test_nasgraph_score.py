@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from scipy.stats import spearmanr
@@ -118,6 +119,7 @@ def _progress_reached(proc: subprocess.Popen, done: int, total: int) -> bool:
     return False
 
 
+@pytest.mark.slow  # a CLI process in reference mode, killed mid-run; test_rerun_... checks the no-duplicate half cheaply
 def test_killed_run_resumes_keeping_finished_chunks(ingested, tmp_path):
     path = _copy(ingested, tmp_path)
     cmd = [sys.executable, "-m", "nasdb.cli", "--db", str(path), "score", "nasgraph", "--bench", "nb201",
@@ -166,3 +168,50 @@ def test_cli_names_the_missing_ingest(tmp_path):
     assert out.returncode == 2
     assert "no nb201 architectures" in out.stderr and "nasdb ingest nb201" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+_SCORE_AND_REPORT_TORCH = """
+import sys
+from nasdb import store
+from nasdb.proxies.runs import score_bench
+con = store.connect(sys.argv[1])
+score_bench(con, 'nb201', sample=300, progress=False)
+print('torch' in sys.modules)
+"""
+
+
+@pytest.mark.slow  # two scoring processes; cheaper: test_stored_block_matrices_equal_fresh_probes
+def test_stored_block_matrices_spare_probing_and_torch(ingested, tmp_path):
+    """The first run probes blocks (torch) and keeps their matrices under the cache directory; a later
+    run in a new process loads them, never imports torch, and stores the same values."""
+    env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache")}
+    values = []
+    for run in ("first", "second"):
+        db = tmp_path / f"{run}.duckdb"
+        shutil.copy(ingested, db)
+        out = subprocess.run([sys.executable, "-c", _SCORE_AND_REPORT_TORCH, str(db)], capture_output=True,
+                             text=True, env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [{"first": "True", "second": "False"}[run]]
+        values.append(store.connect(db, read_only=True).execute(
+            "SELECT arch_id, dataset, proxy, value FROM proxies ORDER BY ALL").fetchall())
+    assert len(list((tmp_path / "cache" / "nasgraph").glob("nasgraph-blocks-seed0-*.npz"))) == 1
+    assert values[0] == values[1] and len(values[0]) == 300 * 4 * 8
+
+
+def test_stored_block_matrices_equal_fresh_probes(tmp_path):
+    from nasdb.proxies.nasgraph import fast
+    from nasdb.proxies.nasgraph.probe import block_weights, probe_fast
+    from nasdb.spaces import nb201
+
+    first = fast.BlockCache(3, store=tmp_path)
+    for block in nb201.surrogate(nb201.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+"
+                                             "|skip_connect~0|none~1|nor_conv_3x3~2|")).blocks:
+        first.id(block)
+    first.save()
+    again = fast.BlockCache(3, store=tmp_path)
+    assert again.blocks == first.blocks
+    for block, m in zip(again.blocks, again.matrices):
+        expected = probe_fast(block, block_weights(block, seed=3)) if block.kind != "input" else m
+        assert m.dtype == bool and np.array_equal(m, expected), block
+    assert fast.BlockCache(4, store=tmp_path).blocks == []  # another seed: another file

@@ -30,22 +30,16 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory, cache, mirror) -> Path:
-    """NB201 + TNB101 archs and ground truth, no proxies yet. Copy before writing."""
-    from ingest.runner import run_jobs
-
-    path = tmp_path_factory.mktemp("nasgraph") / "ingested.duckdb"
-    con = store.connect(path)
-    run_jobs(con, ["nb201", "tnb101"], cache=cache, mirror=mirror, progress=False)
-    con.close()
-    return path
+def spaces_db(ingested) -> Path:
+    """NB201 + TNB101 archs and ground truth, no proxies yet (session-shared: copy before writing)."""
+    return ingested("nb201", "tnb101")
 
 
 @pytest.fixture(scope="module")
-def scored(ingested, tmp_path_factory) -> Path:
+def scored(spaces_db, tmp_path_factory) -> Path:
     """The ingested database with the whole NB201 space scored in fast mode."""
     path = tmp_path_factory.mktemp("nasgraph") / "scored.duckdb"
-    shutil.copy(ingested, path)
+    shutil.copy(spaces_db, path)
     con = store.connect(path)
     score_bench(con, "nb201", progress=False)
     con.close()
@@ -120,8 +114,8 @@ def _progress_reached(proc: subprocess.Popen, done: int, total: int) -> bool:
 
 
 @pytest.mark.slow  # a CLI process in reference mode, killed mid-run; test_rerun_... checks the no-duplicate half cheaply
-def test_killed_run_resumes_keeping_finished_chunks(ingested, tmp_path):
-    path = _copy(ingested, tmp_path)
+def test_killed_run_resumes_keeping_finished_chunks(spaces_db, tmp_path):
+    path = _copy(spaces_db, tmp_path)
     cmd = [sys.executable, "-m", "nasdb.cli", "--db", str(path), "score", "nasgraph", "--bench", "nb201",
            "--mode", "reference", "--sample", "12", "--seed", "3"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=os.environ.copy())
@@ -141,8 +135,8 @@ def test_killed_run_resumes_keeping_finished_chunks(ingested, tmp_path):
     assert con.execute("SELECT status FROM proxy_runs").fetchall() == [("complete",)]
 
 
-def test_tnb101_rows_are_per_task_and_join_ground_truth(ingested, tmp_path):
-    con = store.connect(_copy(ingested, tmp_path))
+def test_tnb101_rows_are_per_task_and_join_ground_truth(spaces_db, tmp_path):
+    con = store.connect(_copy(spaces_db, tmp_path))
     r = score_bench(con, "tnb101_micro", sample=30, progress=False)
     assert r.n_rows == 30 * len(tnb101.TASKS) * len(registry.PROXIES)
     tasks = {t for (t,) in con.execute("SELECT DISTINCT dataset FROM proxies").fetchall()}
@@ -181,14 +175,14 @@ print('torch' in sys.modules)
 
 
 @pytest.mark.slow  # two scoring processes; cheaper: test_stored_block_matrices_equal_fresh_probes
-def test_stored_block_matrices_spare_probing_and_torch(ingested, tmp_path):
+def test_stored_block_matrices_spare_probing_and_torch(spaces_db, tmp_path):
     """The first run probes blocks (torch) and keeps their matrices under the cache directory; a later
     run in a new process loads them, never imports torch, and stores the same values."""
     env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache")}
     values = []
     for run in ("first", "second"):
         db = tmp_path / f"{run}.duckdb"
-        shutil.copy(ingested, db)
+        shutil.copy(spaces_db, db)
         out = subprocess.run([sys.executable, "-c", _SCORE_AND_REPORT_TORCH, str(db)], capture_output=True,
                              text=True, env=env)
         assert out.returncode == 0, out.stderr

@@ -25,22 +25,16 @@ SAMPLE = 600
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory, cache, mirror) -> Path:
-    """Only the nb101 job: all 423,624 cells as archs and the data-20k ground truth. Copy before writing."""
-    from ingest.runner import run_jobs
-
-    path = tmp_path_factory.mktemp("nb101score") / "ingested.duckdb"
-    con = store.connect(path)
-    run_jobs(con, ["nb101"], cache=cache, mirror=mirror, progress=False)
-    con.close()
-    return path
+def nb101_db(ingested) -> Path:
+    """All 423,624 cells as archs and the data-20k ground truth (shared with test_nb101_ingest; copy to write)."""
+    return ingested("nb101", "suite_zero_nb101")
 
 
 @pytest.fixture(scope="module")
-def scored(ingested, tmp_path_factory) -> Path:
+def scored(nb101_db, tmp_path_factory) -> Path:
     """A sample scored in small chunks, so that chunks split and join wirings."""
     path = tmp_path_factory.mktemp("nb101score") / "scored.duckdb"
-    shutil.copy(ingested, path)
+    shutil.copy(nb101_db, path)
     con = store.connect(path)
     r = score_bench(con, "nb101", sample=SAMPLE, chunk_size=97, progress=False)
     assert r.n_archs == SAMPLE
@@ -52,7 +46,7 @@ def scored(ingested, tmp_path_factory) -> Path:
 def _stored(path: Path) -> dict[int, dict[str, float | None]]:
     con = store.connect(path, read_only=True)
     out: dict[int, dict[str, float | None]] = {}
-    for aid, proxy, value in con.execute("SELECT arch_id, proxy, value FROM proxies WHERE bench = 'nb101'").fetchall():
+    for aid, proxy, value in con.execute("SELECT arch_id, proxy, value FROM proxies WHERE bench = 'nb101' AND source = 'nasdb'").fetchall():
         out.setdefault(aid, {})[proxy] = value
     return out
 
@@ -63,23 +57,24 @@ def test_rows_and_provenance(scored):
         "SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)), list(DISTINCT dataset) FROM proxies "
         "WHERE bench = 'nb101' AND source = 'nasdb'").fetchall()[0]
     assert n == distinct == SAMPLE * len(registry.PROXIES) and datasets == ["cifar10"]
-    assert con.execute("SELECT count(*) FROM proxies WHERE value IS NULL").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM proxies WHERE source = 'nasdb' AND value IS NULL").fetchall() == [(0,)]
     (status, n_archs, settings), = con.execute(
         "SELECT status, n_archs, settings FROM proxy_runs WHERE bench = 'nb101'").fetchall()
     assert (status, n_archs) == ("complete", SAMPLE)
     assert '"stem_channels": 16' in settings and '"sample": 600' in settings
     # every sampled cell among the 20,001 with published accuracy joins its ground truth row
-    sampled = [aid for (aid,) in con.execute("SELECT DISTINCT arch_id FROM proxies").fetchall()]
+    sampled = [aid for (aid,) in con.execute("SELECT DISTINCT arch_id FROM proxies WHERE source = 'nasdb'").fetchall()]
     joined = con.execute("SELECT count(*) FROM proxies p JOIN ground_truth g USING (bench, arch_id, dataset) "
-                         "WHERE p.proxy = 'nasgraph_avg_degree' AND g.epochs = 108").fetchall()[0][0]
+                         "WHERE p.proxy = 'nasgraph_avg_degree' AND g.epochs = 108 AND g.source = 'nb101'"
+                         ).fetchall()[0][0]
     assert joined == sum(aid < 20_001 for aid in sampled) > 0
 
 
-def test_values_equal_one_surrogate_per_cell(scored, ingested):
+def test_values_equal_one_surrogate_per_cell(scored, nb101_db):
     """The bulk path (block ids from op labels, per wiring) against the generic one (a Surrogate per
     cell, grouped by its signature) on every sampled cell."""
     stored = _stored(scored)
-    keys = dict(store.connect(ingested, read_only=True).execute(
+    keys = dict(store.connect(nb101_db, read_only=True).execute(
         "SELECT arch_id, arch_key FROM archs WHERE bench = 'nb101'").fetchall())
     ids = sorted(stored)
     generic = fast.measures_of([nasgraph_nb101.surrogate_of_key(keys[a]) for a in ids], fast.BlockCache(0))
@@ -87,10 +82,10 @@ def test_values_equal_one_surrogate_per_cell(scored, ingested):
         np.testing.assert_allclose([stored[a][name] for a in ids], generic[name], rtol=1e-12, err_msg=name)
 
 
-def test_values_equal_the_networkx_graph(scored, ingested):
+def test_values_equal_the_networkx_graph(scored, nb101_db):
     """Independent of the degree assembly: the reference recipe's graph with the same block weights."""
     stored = _stored(scored)
-    keys = dict(store.connect(ingested, read_only=True).execute(
+    keys = dict(store.connect(nb101_db, read_only=True).execute(
         "SELECT arch_id, arch_key FROM archs WHERE bench = 'nb101'").fetchall())
     for aid in sorted(stored)[:: SAMPLE // 2]:  # full-size probing costs ~2 s per cell
         g = reference.graph(nasgraph_nb101.surrogate_of_key(keys[aid]), seed=0, fresh=False)
@@ -98,9 +93,9 @@ def test_values_equal_the_networkx_graph(scored, ingested):
             assert stored[aid][name] == pytest.approx(value, rel=1e-12), (aid, name)
 
 
-def test_chunks_follow_wirings(ingested):
+def test_chunks_follow_wirings(nb101_db):
     """Chunks are cut in arch_list order: each of the 2,494 pruned matrices must be one contiguous run."""
-    con = store.connect(ingested, read_only=True)
+    con = store.connect(nb101_db, read_only=True)
     archs = arch_list(con, "nb101")
     assert sorted(aid for aid, _ in archs) == list(range(423_624))
     cells = nb101_enumerate.load(progress=False)
@@ -111,9 +106,9 @@ def test_chunks_follow_wirings(ingested):
     assert runs == len(np.unique(wiring)) == 2494
 
 
-def test_cli_scores_a_sample_and_names_the_bench(ingested, tmp_path):
+def test_cli_scores_a_sample_and_names_the_bench(nb101_db, tmp_path):
     path = tmp_path / "db.duckdb"
-    shutil.copy(ingested, path)
+    shutil.copy(nb101_db, path)
     out = subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(path), "score", "nasgraph", "--bench",
                           "nb101", "--sample", "40", "--quiet"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -1,14 +1,21 @@
-"""`nasdb build`: fetch -> ingest -> score -> evaluate, each step atomic and resumable on its own."""
+"""`nasdb build`: fetch -> ingest -> score -> evaluate, each step atomic and resumable on its own.
+
+Each step's wall time and the process's peak memory after it are stored in ``meta``
+(``step_seconds:<step>``, ``step_peak_rss_mb:<step>``), so a slow or heavy build can be explained.
+"""
 from __future__ import annotations
 
+import resource
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from nasdb import __version__, sources, store
 
 
-def score_all(con, progress: bool = True) -> None:
+def score_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
     """NASGraph for every space it knows (each run resumable, replacing the previous complete run)."""
     from nasdb.proxies import registry
     from nasdb.proxies.runs import score_bench
@@ -17,26 +24,40 @@ def score_all(con, progress: bool = True) -> None:
         score_bench(con, bench, progress=progress)
 
 
+def evaluate_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
+    from nasdb.evaluate import evaluate
+
+    evaluate(con, progress=progress)
+
+
 def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path | None = None,
           progress: bool = True) -> float:
     """Build (or refresh) the whole database; return the wall seconds it took."""
     from ingest.runner import run_jobs
 
     t0 = time.perf_counter()
-    sources.fetch_all(cache=cache, mirror=mirror, progress=progress)
+    timings: list[tuple[str, str]] = []
+
+    def step(name: str, fn, *args) -> None:
+        t = time.perf_counter()
+        fn(*args)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timings.extend([(f"step_seconds:{name}", f"{time.perf_counter() - t:.1f}"),
+                        (f"step_peak_rss_mb:{name}", f"{peak_mb:.0f}")])
+
+    step("fetch", sources.fetch_all, None, cache, mirror, progress)
     con = store.connect(db)
     try:
-        run_jobs(con, cache=cache, mirror=mirror, progress=progress)
-        score_all(con, progress)
-        from nasdb.evaluate import evaluate
-
-        evaluate(con, progress=progress)
+        step("ingest", run_jobs, con, None, cache, mirror, progress)
+        step("score", score_all, con, progress)
+        step("evaluate", evaluate_all, con, progress)
         seconds = time.perf_counter() - t0
         with store.transaction(con):
             con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("built_at", datetime.now(timezone.utc).isoformat(timespec="seconds")),
                 ("nasdb_version", __version__),
                 ("build_seconds", f"{seconds:.1f}"),
+                *timings,
             ])
     finally:
         con.close()

@@ -129,7 +129,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
     """Run a query and return a polars DataFrame (empty for statements that return no rows).
 
     DuckDB 2 dropped ``execute(...).pl()``; a relation from ``con.sql`` still has it, but refuses to

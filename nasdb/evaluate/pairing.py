@@ -118,14 +118,19 @@ def targets(gt: pl.DataFrame, which: str = "all") -> list[Target]:
 def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
     """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the n_conv baseline from archs.
 
-    Rows of an unfinished proxy run (proxy_runs.status <> 'complete') are left out: they may sit next to
-    the previous run's values until the run completes.
+    Only architectures that have ground truth are read: nothing else can be evaluated, and on NB101
+    that is 20,001 of 423,624 cells (8x less memory). Rows of an unfinished proxy run
+    (proxy_runs.status <> 'complete') are left out: they may sit next to the previous run's values
+    until the run completes.
     """
     return store.frame(
-        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? AND (run_id IS NULL "
+        con, "WITH judged AS (SELECT DISTINCT arch_id FROM ground_truth WHERE bench = $bench) "
+        "SELECT arch_id, dataset, proxy, source, value FROM proxies SEMI JOIN judged USING (arch_id) "
+        "WHERE bench = $bench AND (run_id IS NULL "
         "OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')) "
-        "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, ? AS source, n_conv::DOUBLE AS value "
-        "FROM archs WHERE bench = ? AND n_conv IS NOT NULL", [bench, BASELINE_SOURCE, bench])
+        "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value "
+        "FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL",
+        {"bench": bench, "baseline": BASELINE_SOURCE})
 
 
 def for_dataset(proxies: pl.DataFrame, gt_dataset: str) -> dict[tuple[str, str], tuple[str, pl.DataFrame]]:

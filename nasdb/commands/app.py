@@ -9,7 +9,9 @@ from nasdb import config
 from nasdb.commands import add
 from nasdb.errors import NasdbError
 
-MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"  # app/ sits next to nasdb/ in the source tree
+APP = Path(__file__).resolve().parents[2] / "app"  # app/ sits next to nasdb/ in the source tree
+MAIN = APP / "main.py"
+SERVE = APP / "serve.py"  # warms up imports and the snapshot, then runs Streamlit
 
 
 def register(sub) -> None:
@@ -23,8 +25,8 @@ def register(sub) -> None:
 
 
 def command(db: Path, port: int, host: str) -> tuple[list[str], dict[str, str]]:
-    """The `streamlit run` command line and environment that serve ``db``."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(MAIN),
+    """The `streamlit run` command line (through app/serve.py) and environment that serve ``db``."""
+    argv = [sys.executable, str(SERVE), "run", str(MAIN),
             "--server.port", str(port), "--server.address", host, "--server.headless", "true",
             "--server.fileWatcherType", "none", "--server.runOnSave", "false",
             "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",

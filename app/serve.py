@@ -1,0 +1,43 @@
+"""`nasdb app`'s server process: warm up, then hand over to Streamlit's own command line.
+
+Why: Streamlit runs the page scripts inside the server process, and only when the first browser
+session arrives. Left alone, that first visitor waits for the imports every page needs (altair,
+pandas, pyarrow, scipy, numba via nasdb.evaluate: ~1.5 s here) and for the first snapshot copy. Done
+here, before the server listens, sys.modules already holds them and the snapshot exists.
+
+    python app/serve.py run app/main.py --server.port 8501 ...   (arguments as for `streamlit ...`)
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file, like app/main.py
+
+
+def warm_up() -> None:
+    """Import what the pages use and take the snapshot, so the first visit pays for neither."""
+    import pandas  # noqa: F401  (altair charts and st.dataframe convert through it)
+    import polars as pl
+    import pyarrow  # noqa: F401
+
+    from app import cells, console, db, selection, ui  # noqa: F401  (selection: nasdb.evaluate, numba)
+    from nasdb import summary  # noqa: F401
+    from nasdb.errors import NasdbError
+
+    pl.DataFrame({"x": [1]}).to_pandas()  # polars' pyarrow->pandas conversion imports more on first use
+    try:
+        db.snapshot()
+    except NasdbError:
+        pass  # missing or busy database: the pages say so on the first visit
+
+
+def main() -> None:
+    warm_up()
+    from streamlit.web import cli
+
+    cli.main(args=sys.argv[1:], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file, l
 
 def warm_up() -> None:
     """Import what the pages use and take the snapshot, so the first visit pays for neither."""
+    import duckdb
     import pandas  # noqa: F401  (altair charts and st.dataframe convert through it)
     import polars as pl
     import pyarrow  # noqa: F401
@@ -27,9 +28,9 @@ def warm_up() -> None:
 
     pl.DataFrame({"x": [1]}).to_pandas()  # polars' pyarrow->pandas conversion imports more on first use
     try:
-        db.snapshot()
-    except NasdbError:
-        pass  # missing or busy database: the pages say so on the first visit
+        db.query("SELECT 1", path=db.snapshot().path)  # first DuckDB -> polars result loads more code
+    except (NasdbError, duckdb.Error):
+        pass  # missing, busy or unreadable database: the pages say so on the first visit
 
 
 def main() -> None:

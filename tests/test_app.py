@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -302,3 +305,22 @@ def test_app_command_serves_the_chosen_database(db, tmp_path, capsys):
     assert env["NASDB_DB"] == str(db) and Path(argv[argv.index("run") + 1]) == MAIN
     assert cli.main(["--db", str(tmp_path / "missing.duckdb"), "app"]) == 2
     assert "no database at" in capsys.readouterr().err
+
+
+def test_server_warm_up_imports_the_pages_dependencies_and_takes_the_snapshot(db, tmp_path):
+    """`nasdb app` starts Streamlit through app/serve.py; a fresh interpreter after its warm-up must
+    already hold what the analysis pages import, and the snapshot the first visit will read."""
+    snaps = tmp_path / "snapshots"
+    code = ("import sys; from app import serve; serve.warm_up(); "
+            "print(*(m in sys.modules for m in ('altair', 'pandas', 'scipy.stats', 'nasdb.evaluate', 'app.ui')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=MAIN.parents[1], capture_output=True, text=True,
+                         env={**os.environ, "NASDB_DB": str(db), "NASDB_APP_SNAPSHOTS": str(snaps)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"] * 5
+    assert [p.stat().st_size for p in snaps.rglob("*.duckdb")] == [db.stat().st_size]
+    argv, _ = app_command.command(db, 8600, "127.0.0.1")
+    assert argv[1] == str(MAIN.parent / "serve.py")
+    # a missing database must not stop the server from starting (the pages explain it)
+    gone = subprocess.run([sys.executable, "-c", "from app import serve; serve.warm_up()"], cwd=MAIN.parents[1],
+                          env={**os.environ, "NASDB_DB": str(tmp_path / "missing.duckdb")}, timeout=120)
+    assert gone.returncode == 0

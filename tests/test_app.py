@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
@@ -79,6 +80,11 @@ def _chart_title(at: AppTest) -> str:
     return json.loads(at.get("vega_lite_chart")[0].proto.spec)["title"]["text"]
 
 
+def _chart_data(at: AppTest) -> pa.Table:
+    """The rows Streamlit sends to the browser for the page's first chart (Arrow IPC in the proto)."""
+    return pa.ipc.open_stream(at.get("vega_lite_chart")[0].proto.datasets[0].data.data).read_all()
+
+
 def test_every_page_runs(app):
     for view in VIEWS:
         _page(app, view)
@@ -109,6 +115,21 @@ def test_scatter_title_is_the_rank_correlation_of_the_points(app, naswot):
     app.radio(key="scatter_scale").set_value("ranks").run()
     _ok(app)
     assert f"Spearman ρ = {rho:.3f}" in _chart_title(app)  # ranks change the axes, not the statistic
+
+
+def test_scatter_density_view_counts_every_architecture(app, naswot):
+    """15,625 cells default to the binned density view; its cells hold every architecture exactly once."""
+    _page(app, "views/scatter.py")
+    app.selectbox(key="scatter_dataset").set_value("cifar10").run()
+    _pick(app, "scatter_proxy", "naswot_v1 (")
+    app.radio(key="scatter_population").set_value("all").run()
+    assert app.radio(key="scatter_view").value == "density"
+    grid = _chart_data(app)
+    assert grid["archs"].to_pylist() and min(grid["archs"].to_pylist()) >= 1
+    assert sum(grid["archs"].to_pylist()) == len(naswot.dropna(subset=["score"]))
+    app.radio(key="scatter_view").set_value("points").run()
+    _ok(app)
+    assert _chart_data(app).num_rows == len(naswot.dropna(subset=["score"]))
 
 
 def test_scatter_n_conv_baseline_on_each_dataset(app, mirror):

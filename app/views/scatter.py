@@ -1,13 +1,21 @@
-"""Proxy vs accuracy: one point per architecture, the rank correlation of what is shown in the title."""
+"""Proxy vs accuracy: one point per architecture, the rank correlation of what is shown in the title.
+
+Beyond a few thousand architectures a browser without a GPU takes seconds to draw every point, so
+large populations are shown by default as a density (counts in a grid, binned here on the server);
+every point is one click away.
+"""
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import polars as pl
 import streamlit as st
 from scipy import stats
 
 from app import selection, ui
 
+DENSITY_FROM = 5000  # archs; above this the density view is the default
+GRID = 60  # bins per axis of the density view
 COLOURS = {
     "n_conv": ("n_conv:O", "convolutions in the cell"),
     "iso_size": ("iso_size:Q", "archs in its isomorphism class"),
@@ -47,12 +55,29 @@ if scale == "ranks":
     shown = shown.with_columns(pl.col("proxy_value").rank() / shown.height * 100,
                                pl.Series("true_value", goodness).rank() / shown.height * 100)
     x_title, y_title = f"{x_title}, percentile", f"{y_title}, percentile (100 = best)"
-chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start")).mark_circle(
-    size=12, opacity=0.5).encode(
-    x=alt.X("proxy_value:Q", title=x_title, scale=alt.Scale(zero=False)),
-    y=alt.Y("true_value:Q", title=y_title, scale=alt.Scale(zero=False)),
-    color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
-    tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
-).properties(height=480).interactive()
+view = st.radio("Show", ["density", "points"], key="scatter_view", horizontal=True,
+                index=0 if shown.height > DENSITY_FROM else 1,
+                help=f"density: number of architectures per cell of a {GRID}x{GRID} grid (fast for whole spaces); "
+                     "points: every architecture, coloured as chosen (slow to draw beyond a few thousand)")
+if view == "density":
+    counts, xe, ye = np.histogram2d(shown["proxy_value"].to_numpy(), shown["true_value"].to_numpy(), bins=GRID)
+    ix, iy = np.nonzero(counts)
+    grid = pl.DataFrame({"x0": xe[ix], "x1": xe[ix + 1], "y0": ye[iy], "y1": ye[iy + 1],
+                         "archs": counts[ix, iy].astype(np.int64)})
+    chart = alt.Chart(grid.to_pandas(), title=alt.TitleParams(title, anchor="start")).mark_rect().encode(
+        x=alt.X("x0:Q", title=x_title, scale=alt.Scale(zero=False)), x2="x1:Q",
+        y=alt.Y("y0:Q", title=y_title, scale=alt.Scale(zero=False)), y2="y1:Q",
+        color=alt.Color("archs:Q", title="architectures", scale=alt.Scale(type="log", scheme="viridis")),
+        tooltip=["archs:Q", alt.Tooltip("x0:Q", title="proxy from"), alt.Tooltip("x1:Q", title="to"),
+                 alt.Tooltip("y0:Q", title="truth from"), alt.Tooltip("y1:Q", title="to")],
+    ).properties(height=480)
+else:
+    chart = alt.Chart(shown.to_pandas(), title=alt.TitleParams(title, anchor="start")).mark_circle(
+        size=12, opacity=0.5).encode(
+        x=alt.X("proxy_value:Q", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("true_value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=alt.Color(field, title=legend, scale=alt.Scale(scheme="viridis")),
+        tooltip=["arch_id:Q", "proxy_value:Q", "true_value:Q", field],
+    ).properties(height=480).interactive()
 # the table view leaves out the long arch strings (1.4 MB for NB201) to keep the page light; see Lookup
 ui.chart_with_table(chart, data.drop("iso_class", "arch_key"), key="scatter", description=title)

@@ -19,5 +19,5 @@ def run(args) -> int:
     tables.show(summary.counts(con), title=f"nasdb build finished in {seconds:.1f} s")
     head = summary.headline(con)
     if head.height:
-        tables.show(head, title="NASGraph average degree vs test ground truth (all archs; `nasdb leaderboard` for more)")
+        tables.show(head, title="NASGraph average degree vs ground truth, test split (NB101: valid) (all archs; `nasdb leaderboard` for more)")
     return 0

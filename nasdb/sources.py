@@ -124,5 +124,9 @@ def fetch_all(paths: list[str] | None = None, cache: Path | None = None,
     from tqdm import tqdm
 
     srcs = manifest()
+    unknown = [p for p in paths or [] if p not in srcs]
+    if unknown:
+        raise SourceError(f"{unknown[0]!r} is not in the source manifest ingest/sources.toml "
+                          f"(paths look like {next(iter(srcs))!r})")
     wanted = [srcs[p] for p in paths] if paths else list(srcs.values())
     return [fetch(s, cache, mirror) for s in tqdm(wanted, desc="fetch", unit="file", disable=not progress)]

@@ -56,6 +56,17 @@ def test_query_errors_are_messages_and_readonly(db, capsys):
     assert con.execute("SELECT count(*) FROM archs").fetchone()[0] == 15625
 
 
+def test_unknown_fetch_path_and_ingest_job_are_clear_errors(tmp_path, capsys):
+    db = tmp_path / "db.duckdb"
+    assert cli.main(["fetch", "nb201/nope.csv", "--cache", str(tmp_path / "cache")]) == 2
+    assert "'nb201/nope.csv' is not in the source manifest" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
+    assert cli.main(["--db", str(db), "ingest", "nb999"]) == 2
+    assert "unknown ingest job 'nb999'; known jobs: nb201" in capsys.readouterr().err
+    con = store.connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM archs").fetchone()[0] == 0
+
+
 def test_missing_database_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["--db", str(tmp_path / "none.duckdb"), "info"]) == 2
     assert "nasdb build" in capsys.readouterr().err

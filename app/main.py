@@ -28,5 +28,6 @@ ui.snapshot()
 page.run()
 if "app.selection" not in sys.modules:
     # warm-up: once the first page is shown, import the analysis pages' heavy dependencies
-    # (nasdb.evaluate: numba, scipy) in the background instead of on their first visit
-    threading.Thread(target=importlib.import_module, args=("app.selection",), daemon=True).start()
+    # (scipy for the scatter, nasdb.evaluate's pairing) in the background instead of on their first visit
+    for name in ("scipy.stats", "app.selection"):
+        threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()

@@ -2,7 +2,7 @@
 
 Why: Streamlit runs the page scripts inside the server process, and only when the first browser
 session arrives. Left alone, that first visitor waits for the imports every page needs (altair,
-pandas, pyarrow, scipy, numba via nasdb.evaluate: ~1.5 s here) and for the first snapshot copy. Done
+pandas, pyarrow, scipy) and for the first snapshot copy. Done
 here, before the server listens, sys.modules already holds them and the snapshot exists.
 
     python app/serve.py run app/main.py --server.port 8501 ...   (arguments as for `streamlit ...`)
@@ -22,7 +22,9 @@ def warm_up() -> None:
     import polars as pl
     import pyarrow  # noqa: F401
 
-    from app import cells, console, db, selection, ui  # noqa: F401  (selection: nasdb.evaluate, numba)
+    import scipy.stats  # noqa: F401  (the scatter page's rank correlations)
+
+    from app import cells, console, db, selection, ui  # noqa: F401
     from nasdb import summary  # noqa: F401
     from nasdb.errors import NasdbError
 

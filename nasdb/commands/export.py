@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from nasdb.commands import add
-
-FORMATS = ("parquet",)  # = nasdb.export.FORMATS (importing it here would load the evaluator at start-up)
+from nasdb.export import FORMATS
 
 
 def register(sub) -> None:

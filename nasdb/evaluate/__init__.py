@@ -6,6 +6,14 @@ row per run. Pairing of proxy rows with ground truth, and the handling of missin
 values, is described in :mod:`nasdb.evaluate.pairing`; populations in :mod:`nasdb.evaluate.population`.
 """
 from nasdb.evaluate.errors import EvaluationError
-from nasdb.evaluate.runner import Filters, RunSummary, Settings, evaluate
 
 __all__ = ["evaluate", "Filters", "Settings", "RunSummary", "EvaluationError"]
+
+
+def __getattr__(name: str):
+    """The runner (scipy, numba) loads on first use, so light submodules such as ``schema`` stay light."""
+    if name in ("evaluate", "Filters", "Settings", "RunSummary"):
+        from nasdb.evaluate import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'nasdb.evaluate' has no attribute {name!r}")

@@ -190,3 +190,20 @@ def surrogate(cell: Cell, stages: int = 3, cells_per_stage: int = 1, stem_channe
     for idx, edge, position, ch, size in slots:
         blocks[idx] = _op_block(ops[edge], position, ch, size)
     return Surrogate(tuple(blocks), skeleton.parents)
+
+
+# --- the network as the benchmark trained it -----------------------------------------------------
+
+# classifier width per dataset; cifar10 and cifar10-valid train the same network on other splits
+NUM_CLASSES = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-120": 120}
+
+
+def network(cell: Cell, dataset: str | None = None, seed: int | None = None, device=None):
+    """NATS-Bench's TinyNetwork for ``cell`` (C=16, N=5) with ``dataset``'s classifier (default cifar10)."""
+    from nasdb.errors import NasdbError
+    from nasdb.nets import build, nb201 as nets
+
+    dataset = dataset or "cifar10"
+    if dataset not in NUM_CLASSES:
+        raise NasdbError(f"unknown NB201 dataset {dataset!r}; expected one of {', '.join(NUM_CLASSES)}")
+    return build(lambda: nets.network(cell, NUM_CLASSES[dataset]), seed, device)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nasdb.proxies.nasgraph import fast, reference
-from nasdb.proxies.nasgraph.blocks import Block, Builder
+from nasdb.surrogate.blocks import Block, Builder
 from nasdb.proxies.nasgraph.probe import block_weights, probe_fast, probe_reference
 from nasdb.spaces import nb201
 

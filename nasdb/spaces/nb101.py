@@ -8,6 +8,7 @@ input-to-output path, then requires <= 7 vertices and <= 9 edges; its identity i
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
@@ -257,3 +258,143 @@ def op_counts(cell: Cell) -> dict[str, int]:
 
 def n_conv(cell: Cell) -> int:
     return sum(op in CONV_OPS for op in cell.ops)
+
+
+# --- the Space protocol (nasdb.spaces.protocol) ------------------------------------------------
+# The arch_key is the module hash. Every valid pruned cell (<= 7 vertices, <= 9 edges) is in the
+# space, so NASLib tuples and specs are checked by ``spec`` alone; a hash is in the space only if it
+# is one of the 423,624 enumerated hashes (``nb101_enumerate``, computed once and cached), which is
+# also where an index comes from: arch_id = position in sorted-hash order, as in ``archs``.
+
+DATASETS = ("cifar10",)
+ACCEPTED = ("expected an NB101 module hash (32 hex digits, one of the 423,624 cells); or a NASLib 56-tuple "
+            "'(a, ..., a, o, ..., o)' (7x7 adjacency row-major, then 7 op codes: input 0, output 1, "
+            "maxpool3x3 2, conv1x1-bn-relu 3, conv3x3-bn-relu 4); "
+            "or a spec {\"matrix\": [[0, 1, ...], ...], \"ops\": [\"input\", ..., \"output\"]}")
+
+
+@functools.cache
+def _enumeration():
+    """The enumerated space (computed once, about a minute with a progress bar, then read from the cache)."""
+    from nasdb.spaces import nb101_enumerate
+
+    return nb101_enumerate.load()
+
+
+def rows_of(hashes: list[str]) -> np.ndarray:
+    """Rows of the enumerated space (= arch_id) holding these module hashes; ArchStringError names the
+    first hash that is not one."""
+    cells = _enumeration()
+    keys = np.asarray(hashes, dtype=cells.hashes.dtype)
+    rows = np.minimum(np.searchsorted(cells.hashes, keys), len(cells) - 1)
+    bad = np.flatnonzero(cells.hashes[rows] != keys)
+    if len(bad):
+        raise ArchStringError(f"{hashes[bad[0]]!r} is not the module hash of any of the {len(cells):,} NB101 "
+                              f"cells: {ACCEPTED}")
+    return rows
+
+
+def parse_any(arch: object) -> Cell:
+    """Module hash, NASLib tuple (text or ints) or spec dict/JSON -> cell; ArchStringError otherwise."""
+    from nasdb.spaces.protocol import int_sequence, json_object
+
+    value = json_object(arch)
+    if value is not None:
+        if set(value) != {"matrix", "ops"} or not isinstance(value["ops"], list) \
+                or not all(isinstance(op, str) for op in value["ops"]) or not _int_matrix(value["matrix"]):
+            raise InvalidCellError(f"malformed NB101 spec {str(value)[:200]}: {ACCEPTED}")
+        return spec(value["matrix"], value["ops"])
+    t = int_sequence(arch, 56, "NASLib NB101 key", ACCEPTED)
+    if t is not None:
+        return from_naslib(t)
+    if not isinstance(arch, str):
+        raise ArchStringError(f"NB101 architecture must be a string, got {type(arch).__name__} {arch!r}: {ACCEPTED}")
+    key = arch.strip().lower()
+    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+        raise ArchStringError(f"malformed NB101 architecture {arch!r}: {ACCEPTED}")
+    return _enumeration().cell(int(rows_of([key])[0]))
+
+
+def _int_matrix(m: object) -> bool:
+    return (isinstance(m, list) and 2 <= len(m) <= 7
+            and all(isinstance(r, list) and len(r) == len(m) and all(x in (0, 1) and not isinstance(x, bool)
+                                                                       for x in r) for r in m))
+
+
+def to_spec(cell: Cell) -> dict:
+    """google nasbench's ModelSpec form: adjacency matrix and op names (pruned)."""
+    return {"matrix": [list(r) for r in cell.matrix], "ops": list(cell.ops)}
+
+
+def neighbours(cell: Cell) -> list[str]:
+    """Module hashes one edit away, as NASLib's NB101 ``get_nbhd`` mutates: one inner op changed, or
+    one edge of the (pruned) matrix flipped, keeping only valid cells (re-pruned, <= 9 edges)."""
+    out: dict[str, None] = {}
+    m, ops = [list(r) for r in cell.matrix], list(cell.ops)
+    for v in range(1, cell.n_vertices - 1):
+        for op in OPS:
+            if op != ops[v]:
+                out[Cell(cell.matrix, tuple(ops[:v] + [op] + ops[v + 1:])).hash] = None
+    for i in range(cell.n_vertices):
+        for j in range(i + 1, cell.n_vertices):
+            flipped = [r[:] for r in m]
+            flipped[i][j] = 1 - flipped[i][j]
+            try:
+                out[spec(flipped, ops).hash] = None
+            except InvalidCellError:
+                continue
+    out.pop(cell.hash, None)
+    return list(out)
+
+
+def is_degenerate(cell: Cell) -> bool:
+    """Never: pruning keeps only vertices on an input->output path, and invalid cells are not in the space."""
+    return False
+
+
+def cell_graph(cell: Cell):
+    from nasdb.spaces.graphs import vertex_op_graph
+
+    return vertex_op_graph(cell.matrix, cell.ops)
+
+
+def dot(cell: Cell) -> str:
+    from nasdb.spaces.drawing import vertex_cell
+
+    return vertex_cell(cell.matrix, cell.ops)
+
+
+def _surrogate(cell: Cell, dataset: str):
+    from nasdb.spaces import nb101_surrogate
+
+    return nb101_surrogate.surrogate(cell)
+
+
+def _bulk(hashes: list[str], dataset: str):
+    from nasdb.spaces import nb101_surrogate
+
+    return nb101_surrogate.groups(_enumeration().take(rows_of(hashes)))
+
+
+def _space():
+    from nasdb.spaces.nb101_surrogate import SURROGATE_DEFAULTS
+    from nasdb.spaces.protocol import Space
+
+    return Space(
+        bench="nb101", title="NAS-Bench-101 (Ying et al., ICML 2019)", grammar=ACCEPTED, datasets=DATASETS,
+        ids=range(N_ARCHS), parse=parse_any, key=lambda cell: cell.hash,
+        encodings={"official": lambda cell: cell.hash, "hash": lambda cell: cell.hash,
+                   "naslib": naslib_string, "spec": to_spec},
+        index_of=lambda cell: int(rows_of([cell.hash])[0]),
+        at_index=lambda i: _enumeration().cell(i),
+        enumerate=lambda: iter(_enumeration().hashes.tolist()),
+        iso_key=lambda cell: cell.hash,  # the module hash is already invariant to vertex order
+        op_counts=op_counts, n_conv=n_conv, is_degenerate=is_degenerate,
+        cell_graph=cell_graph, neighbours=neighbours, dot=dot,
+        surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
+        # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
+        bulk=_bulk, chunk_order="naslib_key, arch_id",
+    )
+
+
+SPACES = [_space()]

@@ -130,7 +130,7 @@ SURROGATE_DEFAULTS = {"stages": 3, "cells_per_stage": 1, "stem_channels": 16, "i
 
 @functools.lru_cache(maxsize=None)
 def _op_block(op: str, position: str, channels: int, size: int):
-    from nasdb.proxies.nasgraph.blocks import Block
+    from nasdb.surrogate.blocks import Block
 
     if op == "nor_conv_3x3":
         return Block(position, "conv", channels, channels, size, kernel=3, padding=1)
@@ -143,7 +143,7 @@ def _op_block(op: str, position: str, channels: int, size: int):
 @functools.lru_cache(maxsize=None)
 def _skeleton(stages: int, cells_per_stage: int, stem_channels: int, image_size: int):
     """The wiring and fixed blocks, plus where each cell op goes: (block index, edge, position, channels, size)."""
-    from nasdb.proxies.nasgraph.blocks import Block, Builder
+    from nasdb.surrogate.blocks import Block, Builder
 
     b = Builder()
     slots = []
@@ -182,7 +182,7 @@ def surrogate(cell: Cell, stages: int = 3, cells_per_stage: int = 1, stem_channe
     stays a block: it has no in-edges but is probed as a parent like any other). The wiring is the
     same for every cell; only the op blocks differ.
     """
-    from nasdb.proxies.nasgraph.blocks import Surrogate
+    from nasdb.surrogate.blocks import Surrogate
 
     skeleton, slots = _skeleton(stages, cells_per_stage, stem_channels, image_size)
     ops = edge_ops(cell)
@@ -207,3 +207,82 @@ def network(cell: Cell, dataset: str | None = None, seed: int | None = None, dev
     if dataset not in NUM_CLASSES:
         raise NasdbError(f"unknown NB201 dataset {dataset!r}; expected one of {', '.join(NUM_CLASSES)}")
     return build(lambda: nets.network(cell, NUM_CLASSES[dataset]), seed, device)
+
+
+# --- the Space protocol (nasdb.spaces.protocol) ------------------------------------------------
+
+DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+ACCEPTED = (f"{GRAMMAR}; or a NASLib tuple '(i, i, i, i, i, i)' (edges 0-1 0-2 0-3 1-2 1-3 2-3, "
+            "op ids skip_connect 0, none 1, nor_conv_3x3 2, nor_conv_1x1 3, avg_pool_3x3 4); "
+            "or a spec {\"edges\": [[0, 1, op], ...]}")
+
+
+def to_spec(cell: Cell) -> dict:
+    """The ``spec`` encoding: the six edges (official order) with their ops."""
+    return {"edges": [[i, j, op] for (i, j), op in edge_ops(cell).items()]}
+
+
+def from_spec(value: dict, edges=EDGES, ops=OPS, what: str = "NB201") -> tuple[str, ...]:
+    """A ``spec`` dict -> ops in ``edges`` order; every edge exactly once, ops from ``ops``."""
+    given = value.get("edges") if isinstance(value, dict) else None
+    try:
+        found = {(int(i), int(j)): op for i, j, op in given}
+    except (TypeError, ValueError):
+        raise ArchStringError(f"malformed {what} spec {value!r}: expected {{\"edges\": [[i, j, op], ...]}}") from None
+    if (len(found) != len(given) or set(found) != set(edges)
+            or not all(isinstance(op, str) and op in ops for op in found.values())):
+        raise ArchStringError(f"malformed {what} spec {value!r}: expected each edge of {list(edges)} once "
+                              f"with an op in {', '.join(ops)}")
+    return tuple(found[e] for e in edges)
+
+
+def parse_any(arch: object) -> Cell:
+    """Official string, NASLib tuple (text or ints) or spec dict/JSON -> cell; ArchStringError otherwise."""
+    from nasdb.spaces.protocol import int_sequence, json_object
+
+    value = json_object(arch)
+    if value is not None:
+        return from_spec(value)  # type: ignore[return-value]
+    ids = int_sequence(arch, 6, "NASLib NB201 key", ACCEPTED)
+    if ids is not None:
+        return from_naslib(ids)
+    if not isinstance(arch, str):
+        raise ArchStringError(f"NB201 architecture must be a string, got {type(arch).__name__} {arch!r}: {ACCEPTED}")
+    return parse(arch)
+
+
+def neighbours(cell: Cell) -> list[str]:
+    """Official strings of the 24 cells that differ in exactly one edge op (NASLib's NB201 mutation)."""
+    return [to_string(cell[:k] + (op,) + cell[k + 1:]) for k in range(len(cell)) for op in OPS if op != cell[k]]
+
+
+def cell_graph(cell: Cell):
+    from nasdb.spaces.graphs import edge_op_graph
+
+    return edge_op_graph(edge_ops(cell))
+
+
+def dot(cell: Cell) -> str:
+    from nasdb.spaces.drawing import edge_cell
+
+    return edge_cell(edge_ops(cell), "NB201 cell")
+
+
+def _space():
+    from nasdb.spaces.protocol import Space
+
+    return Space(
+        bench="nb201", title="NAS-Bench-201 (Dong & Yang, ICLR 2020)", grammar=ACCEPTED, datasets=DATASETS,
+        ids=range(N_ARCHS), parse=parse_any, key=to_string,
+        encodings={"official": to_string, "naslib": naslib_string, "spec": to_spec},
+        # the official index order is the benchmark's own (its files'), not a rule: the database knows it
+        index_of=None, at_index=None,
+        enumerate=lambda: iter(map(to_string, all_cells())),
+        iso_key=canonical_expression, op_counts=op_counts, n_conv=n_conv, is_degenerate=is_degenerate,
+        cell_graph=cell_graph, neighbours=neighbours, dot=dot,
+        surrogate=lambda cell, dataset: surrogate(cell), graph_of=lambda dataset: "",
+        surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
+    )
+
+
+SPACES = [_space()]

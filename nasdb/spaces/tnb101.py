@@ -117,7 +117,7 @@ _DECODER_OUT_WIDTH = 256
 
 @functools.lru_cache(maxsize=None)
 def _micro_op(op: str, position: str, c_in: int, c_out: int, stride: int, size: int):
-    from nasdb.proxies.nasgraph.blocks import Block
+    from nasdb.surrogate.blocks import Block
 
     if op == "none":
         return Block(position, "zero", c_in, c_out, size, stride=stride)
@@ -132,7 +132,7 @@ def _micro_op(op: str, position: str, c_in: int, c_out: int, stride: int, size: 
 
 def _basic_blocks(b, feeding: list[int], m: int, c_in: int, c_out: int, stride: int, size: int) -> list[int]:
     """Two ResNet basic blocks (the second without downsampling), as blocks: conv_a, conv_b, shortcut."""
-    from nasdb.proxies.nasgraph.blocks import Block
+    from nasdb.surrogate.blocks import Block
 
     out = size // stride
     conv_a = b.add(Block(f"m{m}/b0/conv_a", "conv", c_in, c_out, size, kernel=3, stride=stride, padding=1), feeding)
@@ -210,7 +210,7 @@ def _micro_skeleton(stem_channels: int, image_size: int):
 
 
 def _stem(stem_channels: int, image_size: int):
-    from nasdb.proxies.nasgraph.blocks import Block, Builder
+    from nasdb.surrogate.blocks import Block, Builder
 
     b = Builder()
     x = b.add(Block("input", "input", 3, 3, image_size))
@@ -251,7 +251,7 @@ def _encoder(arch: str, stem_channels: int, image_size: int):
 @functools.lru_cache(maxsize=None)
 def _head(task: str, channels: int, size: int, ratio: int, image_size: int, first: int, feeding: tuple):
     """The decoder head's blocks and parents, numbered from block ``first`` on, fed by ``feeding``."""
-    from nasdb.proxies.nasgraph.blocks import Block
+    from nasdb.surrogate.blocks import Block
 
     blocks, parents = [], []
     for position, kind, c_in, c_out, in_size, kernel in _decoder_layers(task, channels, size, ratio, image_size):
@@ -263,7 +263,7 @@ def _head(task: str, channels: int, size: int, ratio: int, image_size: int, firs
 
 def surrogate(arch: str, task: str, stem_channels: int = 16, image_size: int = 224):
     """The TransNAS-Bench-101 network NASGraph converts for ``arch`` (micro or macro) and ``task``."""
-    from nasdb.proxies.nasgraph.blocks import Surrogate
+    from nasdb.surrogate.blocks import Surrogate
 
     if task not in TASKS:
         raise ArchStringError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
@@ -272,3 +272,170 @@ def surrogate(arch: str, task: str, stem_channels: int = 16, image_size: int = 2
     blocks, parents, feeding, channels, size = _encoder(arch.strip(), stem_channels, image_size)
     head_blocks, head_parents = _head(task, channels, size, 64 // stem_channels, image_size, len(blocks), feeding)
     return Surrogate(blocks + head_blocks, parents + head_parents)
+
+
+# --- the Space protocol (nasdb.spaces.protocol) ------------------------------------------------
+# Specs: a micro cell is its six digits (ops in MICRO_EDGES order); a macro network its module digits.
+
+MICRO_ACCEPTED = (f"{MICRO_GRAMMAR}; or a NASLib tuple '(d, d, d, d, d, d)' of the same digits; "
+                  "or a spec {\"edges\": [[0, 1, op], ...]} with op in " + ", ".join(MICRO_OPS))
+MACRO_ACCEPTED = (f"{MACRO_GRAMMAR}, with 1-3 channel-doubling modules (digit 2 or 4) and 1-4 downsampling "
+                  "modules (digit 3 or 4) among its 4-6 modules (the official 3,256); or a NASLib tuple "
+                  "'(d, d, d, d, 0, 0)' (the digits padded with zeros to 6); or a spec {\"modules\": [d, ...]}")
+_MODULE_NAMES = {1: "basic block", 2: "channels ×2", 3: "stride 2", 4: "channels ×2, stride 2"}
+
+
+def micro_key(digits: tuple[int, ...]) -> str:
+    return micro_from_naslib(digits)
+
+
+def macro_key(digits: tuple[int, ...]) -> str:
+    return f"64-{''.join(map(str, digits))}-basic"
+
+
+@functools.cache
+def _macro_digits() -> tuple[tuple[int, ...], ...]:
+    """Module digits of the official macro networks, in index order."""
+    return tuple(tuple(int(c) for c in a.split("-")[1]) for a in macro_archs())
+
+
+@functools.cache
+def _macro_index() -> dict[tuple[int, ...], int]:
+    return {d: i for i, d in enumerate(_macro_digits())}
+
+
+def parse_micro(arch: object) -> tuple[int, ...]:
+    """Official name, NASLib tuple or spec -> the six digits; ArchStringError otherwise."""
+    from nasdb.spaces import nb201
+    from nasdb.spaces.protocol import int_sequence, json_object
+
+    value = json_object(arch)
+    if value is not None:
+        ops = nb201.from_spec(value, MICRO_EDGES, MICRO_OPS, "TNB101 micro")
+        return tuple(MICRO_OPS.index(op) for op in ops)
+    digits = int_sequence(arch, 6, "NASLib TNB101 micro key", MICRO_ACCEPTED)
+    if digits is not None:
+        if any(d not in range(4) for d in digits):
+            raise ArchStringError(f"malformed NASLib TNB101 micro key {arch!r}: {MICRO_ACCEPTED}")
+        return digits
+    if not isinstance(arch, str):
+        raise ArchStringError(f"TNB101 micro architecture must be a string, got {type(arch).__name__} {arch!r}: "
+                              f"{MICRO_ACCEPTED}")
+    if not _MICRO_RE.match(arch.strip()):
+        raise ArchStringError(f"malformed TNB101 micro architecture {arch!r}: {MICRO_ACCEPTED}")
+    return micro_digits(arch)
+
+
+def parse_macro(arch: object) -> tuple[int, ...]:
+    """Official name, NASLib tuple or spec -> the module digits, only for the 3,256 official networks."""
+    from nasdb.spaces.protocol import int_sequence, json_object
+
+    value = json_object(arch)
+    if value is not None:
+        modules = value.get("modules")
+        if not isinstance(modules, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in modules):
+            raise ArchStringError(f"malformed TNB101 macro spec {value!r}: {MACRO_ACCEPTED}")
+        digits = tuple(modules)
+    else:
+        padded = int_sequence(arch, 6, "NASLib TNB101 macro key", MACRO_ACCEPTED)
+        if padded is not None:
+            n = len(padded)
+            while n and padded[n - 1] == 0:
+                n -= 1
+            digits = padded[:n]
+        elif isinstance(arch, str):
+            m = re.fullmatch(r"64-([1-4]{1,6})-basic", arch.strip())
+            if not m:
+                raise ArchStringError(f"malformed TNB101 macro architecture {arch!r}: {MACRO_ACCEPTED}")
+            digits = tuple(int(c) for c in m.group(1))
+        else:
+            raise ArchStringError(f"TNB101 macro architecture must be a string, got {type(arch).__name__} "
+                                  f"{arch!r}: {MACRO_ACCEPTED}")
+    if digits not in _macro_index():
+        raise ArchStringError(f"TNB101 macro architecture {macro_key(digits) if all(d in range(1, 10) for d in digits) else arch!r} "
+                              f"is not in the space: {MACRO_ACCEPTED}")
+    return digits
+
+
+def micro_neighbours(digits: tuple[int, ...]) -> list[str]:
+    """The 18 cells that differ in one edge op."""
+    return [micro_key(digits[:k] + (d,) + digits[k + 1:]) for k in range(6) for d in range(4) if d != digits[k]]
+
+
+def macro_neighbours(digits: tuple[int, ...]) -> list[str]:
+    """Networks of the space one module edit away: one module changed, inserted or removed."""
+    n = len(digits)
+    edits = {digits[:k] + (d,) + digits[k + 1:] for k in range(n) for d in range(1, 5)}
+    edits |= {digits[:k] + (d,) + digits[k:] for k in range(n + 1) for d in range(1, 5)}
+    edits |= {digits[:k] + digits[k + 1:] for k in range(n)}
+    index = _macro_index()
+    return [macro_key(e) for e in sorted(edits - {digits}, key=lambda e: index.get(e, -1)) if e in index]
+
+
+def _micro_ops(digits: tuple[int, ...]) -> dict[tuple[int, int], str]:
+    return {e: MICRO_OPS[d] for e, d in zip(MICRO_EDGES, digits)}
+
+
+def _micro_degenerate(digits: tuple[int, ...]) -> bool:
+    from nasdb.spaces import nb201
+
+    return nb201.is_degenerate(_as_nb201(digits))
+
+
+def _as_nb201(digits: tuple[int, ...]) -> tuple[str, ...]:
+    """The micro cell in NB201 terms (same DAG; none/skip_connect mean the same), for the shared
+    isomorphism and degeneracy rules; the conv names are kept (they never compare across spaces)."""
+    return tuple(MICRO_OPS[d] for d in digits)
+
+
+def _micro_space():
+    from nasdb.spaces import nb201
+    from nasdb.spaces.drawing import edge_cell
+    from nasdb.spaces.graphs import edge_op_graph
+    from nasdb.spaces.protocol import Space
+
+    return Space(
+        bench="tnb101_micro", title="TransNAS-Bench-101 micro (Duan et al., CVPR 2021)", grammar=MICRO_ACCEPTED,
+        datasets=TASKS, ids=range(MICRO_OFFSET, MICRO_OFFSET + N_MICRO), parse=parse_micro, key=micro_key,
+        encodings={"official": micro_key, "naslib": lambda d: str(tuple(d)),
+                   "spec": lambda d: {"edges": [[i, j, op] for (i, j), op in _micro_ops(d).items()]}},
+        index_of=lambda d: MICRO_OFFSET + int("".join(map(str, d)), 4),
+        at_index=lambda i: tuple((i - MICRO_OFFSET) // 4 ** (5 - k) % 4 for k in range(6)),
+        enumerate=lambda: iter(micro_archs()),
+        iso_key=lambda d: nb201.canonical_expression(_as_nb201(d)),
+        op_counts=lambda d: {op: sum(MICRO_OPS[x] == op for x in d) for op in MICRO_OPS},
+        n_conv=lambda d: sum(x >= 2 for x in d), is_degenerate=_micro_degenerate,
+        cell_graph=lambda d: edge_op_graph(_micro_ops(d)), neighbours=micro_neighbours,
+        dot=lambda d: edge_cell(_micro_ops(d), "TNB101 micro cell"),
+        surrogate=lambda d, task: surrogate(micro_key(d), task), graph_of=head_of,
+        surrogate_settings=dict(SURROGATE_DEFAULTS),
+    )
+
+
+def _macro_space():
+    from nasdb.spaces.drawing import chain
+    from nasdb.spaces.graphs import chain_graph
+    from nasdb.spaces.protocol import Space
+
+    return Space(
+        bench="tnb101_macro", title="TransNAS-Bench-101 macro (Duan et al., CVPR 2021)", grammar=MACRO_ACCEPTED,
+        datasets=TASKS, ids=range(N_MACRO), parse=parse_macro, key=macro_key,
+        encodings={"official": macro_key, "naslib": lambda d: str(tuple(d) + (0,) * (6 - len(d))),
+                   "spec": lambda d: {"modules": list(d)}},
+        index_of=lambda d: _macro_index()[d],
+        at_index=lambda i: _macro_digits()[i],
+        enumerate=lambda: iter(macro_archs()),
+        iso_key=macro_key,  # no two official macro networks compute the same function
+        op_counts=lambda d: {_MODULE_NAMES[k]: d.count(k) for k in sorted(_MODULE_NAMES)},
+        # conv layers of the encoder: 2 stem convs, 2 basic blocks of 2 convs per module, and a 1x1
+        # shortcut conv in every module that changes the shape (digit != 1)
+        n_conv=lambda d: 2 + 4 * len(d) + sum(k != 1 for k in d),
+        is_degenerate=lambda d: False,
+        cell_graph=lambda d: chain_graph([_MODULE_NAMES[k] for k in d]), neighbours=macro_neighbours,
+        dot=lambda d: chain(["stem", *[f"module {i + 1}\\n{_MODULE_NAMES[k]}" for i, k in enumerate(d)], "decoder"]),
+        surrogate=lambda d, task: surrogate(macro_key(d), task), graph_of=head_of,
+        surrogate_settings=dict(SURROGATE_DEFAULTS),
+    )
+
+
+SPACES = [_macro_space(), _micro_space()]

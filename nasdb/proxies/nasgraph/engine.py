@@ -11,7 +11,7 @@ import hashlib
 import numpy as np
 
 from nasdb.proxies.nasgraph import fast, measures
-from nasdb.proxies.nasgraph.blocks import Surrogate
+from nasdb.surrogate.blocks import Surrogate
 
 
 def item_seed(seed: int, *key: object) -> int:

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from nasdb.proxies.nasgraph import measures
-from nasdb.proxies.nasgraph.blocks import Block, Surrogate
+from nasdb.surrogate.blocks import Block, Surrogate
 
-_PROBE_CODE = (Path(__file__).with_name("probe.py"), Path(__file__).with_name("blocks.py"))
+_PROBE_CODE = (Path(__file__).with_name("probe.py"), Path(__file__).parents[2] / "surrogate" / "blocks.py")
 
 
 class BlockCache:
@@ -177,4 +177,23 @@ def measures_of(surrogates: list[Surrogate], cache: BlockCache) -> dict[str, np.
         vals = measures.from_degrees(degrees([surrogates[i] for i in idx], cache))
         for name in measures.NAMES:
             out[name][idx] = vals[name]
+    return out
+
+
+def measures_of_groups(groups, n: int, cache: BlockCache, progress: bool = False,
+                       desc: str = "nasgraph (fast)") -> dict[str, np.ndarray]:
+    """Fast-mode measures of ``n`` architectures given as SlotGroups (a space's ``bulk``): per group,
+    every architecture's block ids come from its slot choices by array indexing."""
+    from tqdm import tqdm
+
+    out = {name: np.full(n, np.nan) for name in measures.NAMES}
+    with tqdm(total=n, desc=desc, unit="arch", disable=not progress, mininterval=1) as bar:
+        for g in groups:
+            keys = np.tile(np.array([cache.id(b) for b in g.skeleton.blocks], dtype=np.int64), (len(g.rows), 1))
+            for s, (idx, candidates) in enumerate(g.slots):
+                keys[:, idx] = np.array([cache.id(b) for b in candidates], dtype=np.int64)[g.choices[:, s]]
+            vals = measures.from_degrees(degrees_of_keys(g.skeleton.parents, keys, cache))
+            for name in measures.NAMES:
+                out[name][g.rows] = vals[name]
+            bar.update(len(g.rows))
     return out

@@ -1,97 +1,13 @@
-"""The NB101 surrogate network for NASGraph, and fast scoring of the whole NB101 space.
-
-Surrogate (NASGRAPH.md section 1, wiring as NASGraph's reference ``nasbench101_relation_cfg``):
-input -> stem conv3x3 (3 -> 16) -> ``stages`` stages of ``cells_per_stage`` cells, a 2x2 max-pool
-before every stage but the first, channels doubling per stage (the first cell of a stage goes
-from c to 2c). In a cell with NB101's channel split (:func:`nasdb.spaces.nb101.vertex_channels`):
-a 1x1 conv projection of the cell input for every input edge, one block per inner vertex
-(conv3x3/conv1x1 with ReLU, BN off; max-pool) fed by its projection and its predecessors (a
-predecessor with one channel more is truncated, as NB101 does), a concatenation block whose
-parents are shifted by the channels of the parents before them, and an addition block for the
-output (concatenation + the output's projection). Max-pooling is the engine's weightless
-``max_pool`` kind (3x3 stride 1 in cells, 2x2 stride 2 between stages); it maps each channel onto
-itself, so its edge set is the diagonal.
-
-Scoring all 423,624 cells: the 2,494 distinct pruned matrices are the only wirings; the skeleton of
-each is built once (cached), and within a wiring the cells differ only in which op block fills each
-inner vertex, so their block ids come from the op labels by array indexing
-(:func:`measures_of_cells`), with no Surrogate per cell; ``fast.degrees_of_keys`` assembles each
-wiring group at once. :func:`measures_of_keys` is the registry's bulk entry point (module hashes).
-"""
+"""Fast NASGraph scoring of the whole NB101 space (the surrogate itself is described by the space:
+:mod:`nasdb.spaces.nb101_surrogate`, one SlotGroup per pruned matrix)."""
 from __future__ import annotations
-
-import functools
-from itertools import accumulate
 
 import numpy as np
 
-from nasdb.proxies.nasgraph import fast, measures
-from nasdb.proxies.nasgraph.blocks import Block, Builder, Surrogate
-from nasdb.spaces import nb101
-
-SURROGATE_DEFAULTS = {"stages": 3, "cells_per_stage": 1, "stem_channels": 16, "image_size": 32}
-
-
-@functools.lru_cache(maxsize=None)
-def _block(position: str, kind: str, c_in: int, c_out: int, size: int, kernel: int = 1, stride: int = 1,
-           padding: int = 0) -> Block:
-    """Shared Block instances: 423,624 surrogates reuse a few thousand distinct blocks."""
-    return Block(position, kind, c_in, c_out, size, kernel=kernel, stride=stride, padding=padding)
-
-
-def _op_block(op: str, position: str, channels: int, size: int) -> Block:
-    if op == nb101.CONV3X3:
-        return _block(position, "conv", channels, channels, size, kernel=3, padding=1)
-    if op == nb101.CONV1X1:
-        return _block(position, "conv", channels, channels, size)
-    return _block(position, "max_pool", channels, channels, size, kernel=3, padding=1)
-
-
-@functools.lru_cache(maxsize=None)
-def _skeleton(matrix: tuple[tuple[int, ...], ...], stages: int, cells_per_stage: int, stem_channels: int,
-              image_size: int) -> tuple[Surrogate, tuple[tuple[int, int, str, int, int], ...]]:
-    """Wiring and fixed blocks of every cell with this pruned matrix, plus the op slots
-    (block index, vertex, position, channels, size) that :func:`surrogate` fills with the cell's ops."""
-    m, n = matrix, len(matrix)
-    shape = nb101.Cell(matrix, (nb101.INPUT, *[nb101.MAXPOOL] * (n - 2), nb101.OUTPUT))  # ops do not matter here
-    b = Builder()
-    slots = []
-    size = image_size
-    prev = b.add(_block("stem", "conv", 3, stem_channels, size, kernel=3, padding=1),
-                 [b.add(_block("input", "input", 3, 3, size))])
-    c_in = c_out = stem_channels
-    for s in range(stages):
-        if s > 0:
-            prev = b.add(_block(f"s{s}/maxpool2x2", "max_pool", c_in, c_in, size, kernel=2, stride=2), [prev])
-            size, c_out = size // 2, 2 * c_out
-        for c in range(cells_per_stage):
-            pos = f"s{s}/c{c}"
-            ch = nb101.vertex_channels(shape, c_in, c_out)
-            proj = {t: b.add(_block(f"{pos}/proj{t}", "conv", c_in, ch[t], size), [prev])
-                    for t in range(1, n) if m[0][t]}
-            node: dict[int, int] = {}
-            for t in range(1, n - 1):
-                parents = [proj[t]] if t in proj else []
-                parents += [node[u] for u in range(1, t) if m[u][t]]
-                node[t] = b.add(_op_block(nb101.MAXPOOL, f"{pos}/v{t}", ch[t], size), parents)
-                slots.append((node[t], t, f"{pos}/v{t}", ch[t], size))
-            feeding = [t for t in range(1, n - 1) if m[t][n - 1]]
-            shifts = list(accumulate([ch[t] for t in feeding], initial=0))[:-1]
-            concat = b.add(_block(f"{pos}/concat", "identity", c_out, c_out, size), [node[t] for t in feeding], shifts)
-            prev = b.add(_block(f"{pos}/output", "identity", c_out, c_out, size),
-                         ([proj[n - 1]] if n - 1 in proj else []) + [concat])
-            c_in = c_out
-    return b.build(), tuple(slots)
-
-
-def surrogate(cell: nb101.Cell, stages: int = 3, cells_per_stage: int = 1, stem_channels: int = 16,
-              image_size: int = 32) -> Surrogate:
-    """The NB101 network NASGraph converts (see the module docstring)."""
-    skeleton, slots = _skeleton(cell.matrix, stages, cells_per_stage, stem_channels, image_size)
-    blocks = list(skeleton.blocks)
-    for idx, t, position, channels, size in slots:
-        blocks[idx] = _op_block(cell.ops[t], position, channels, size)
-    return Surrogate(tuple(blocks), skeleton.parents)
+from nasdb.proxies.nasgraph import fast
+from nasdb.spaces import nb101, nb101_surrogate
+from nasdb.spaces.nb101_surrogate import SURROGATE_DEFAULTS, surrogate  # noqa: F401  (re-exported)
+from nasdb.surrogate.blocks import Surrogate
 
 
 def fast_measures(cells, seed: int = 0, progress: bool = True, **surrogate_kw) -> dict[str, np.ndarray]:
@@ -102,66 +18,15 @@ def fast_measures(cells, seed: int = 0, progress: bool = True, **surrogate_kw) -
 def measures_of_cells(cells, cache: fast.BlockCache, progress: bool = False,
                       **surrogate_kw) -> dict[str, np.ndarray]:
     """Fast-mode measures of ``cells`` (in their order): one degree assembly per pruned matrix."""
-    from tqdm import tqdm
-
-    kw = {**SURROGATE_DEFAULTS, **surrogate_kw}
-    _, group_of = np.unique(cells.matrices.reshape(len(cells), -1), axis=0, return_inverse=True)
-    group_of = group_of.reshape(-1)
-    order = np.argsort(group_of, kind="stable")
-    bounds = np.flatnonzero(np.diff(group_of[order])) + 1
-    out = {name: np.empty(len(cells)) for name in measures.NAMES}
-    with tqdm(total=len(cells), desc="nasgraph nb101 (fast)", unit="cell", disable=not progress,
-              mininterval=1) as bar:
-        for idx in np.split(order, bounds):
-            n = int(cells.n_vertices[idx[0]])
-            matrix = tuple(map(tuple, cells.matrices[idx[0], :n, :n].tolist()))
-            parents, keys = _group_keys(matrix, cells.labels[idx, :n], cache, kw)
-            vals = measures.from_degrees(fast.degrees_of_keys(parents, keys, cache))
-            for name in measures.NAMES:
-                out[name][idx] = vals[name]
-            bar.update(len(idx))
-    return out
-
-
-def _group_keys(matrix: tuple[tuple[int, ...], ...], labels: np.ndarray, cache: fast.BlockCache,
-                kw: dict) -> tuple[tuple, np.ndarray]:
-    """The wiring of ``matrix`` and, per cell (row of hash ``labels``), the cache id of every block."""
-    skeleton, slots = _skeleton(matrix, kw["stages"], kw["cells_per_stage"], kw["stem_channels"], kw["image_size"])
-    keys = np.tile(np.array([cache.id(b) for b in skeleton.blocks], dtype=np.int64), (len(labels), 1))
-    for idx, t, position, channels, size in slots:
-        by_label = np.array([cache.id(_op_block(op, position, channels, size)) for op in nb101.OPS])
-        keys[:, idx] = by_label[labels[:, t]]  # inner vertices carry hash labels 0..2 = index in OPS
-    return skeleton.parents, keys
+    return fast.measures_of_groups(nb101_surrogate.groups(cells, **surrogate_kw), len(cells), cache,
+                                   progress, desc="nasgraph nb101 (fast)")
 
 
 def measures_of_keys(arch_keys: list[str], dataset: str, cache: fast.BlockCache) -> dict[str, np.ndarray]:
-    """Fast-mode measures of the cells with these module hashes (the registry's bulk scorer; data-free,
-    so ``dataset`` is ignored)."""
-    return measures_of_cells(_cells().take(_rows_of(arch_keys)), cache)
+    """Fast-mode measures of the cells with these module hashes (data-free: ``dataset`` is ignored)."""
+    return measures_of_cells(nb101._enumeration().take(nb101.rows_of(arch_keys)), cache)
 
 
 def surrogate_of_key(arch_key: str, dataset: str = "") -> Surrogate:
-    """Surrogate of the cell with module hash ``arch_key`` (the registry's callable; data-free, so
-    ``dataset`` is ignored)."""
-    return surrogate(_cells().cell(int(_rows_of([arch_key])[0])))
-
-
-def _rows_of(arch_keys: list[str]) -> np.ndarray:
-    """Rows of the enumerated space holding these module hashes; a clear error for an unknown one."""
-    from nasdb.spaces import nb101_enumerate
-
-    cells = _cells()
-    keys = np.asarray(arch_keys, dtype=cells.hashes.dtype)
-    rows = np.minimum(np.searchsorted(cells.hashes, keys), len(cells) - 1)
-    bad = np.flatnonzero(cells.hashes[rows] != keys)
-    if len(bad):
-        raise nb101.InvalidCellError(f"{arch_keys[bad[0]]!r} is not the module hash of any NB101 cell "
-                                     f"({len(cells):,} enumerated in {nb101_enumerate.cache_path()})")
-    return rows
-
-
-@functools.lru_cache(maxsize=1)
-def _cells():
-    from nasdb.spaces import nb101_enumerate
-
-    return nb101_enumerate.load()
+    """Surrogate of the cell with module hash ``arch_key`` (data-free: ``dataset`` is ignored)."""
+    return surrogate(nb101.parse_any(arch_key))

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nasdb.proxies.nasgraph.blocks import Block
+from nasdb.surrogate.blocks import Block
 
 # The smallest image that shows every border/stride pattern of a 3x3 (de)convolution, stride <= 2.
 MIN_PROBE_SIZE = 8

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from nasdb.proxies.nasgraph import measures
-from nasdb.proxies.nasgraph.blocks import Surrogate, check
+from nasdb.surrogate.blocks import Surrogate, check
 from nasdb.proxies.nasgraph.probe import block_weights, probe_reference
 
 

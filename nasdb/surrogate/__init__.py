@@ -1,0 +1,1 @@
+"""Surrogate-network primitives (plain data, no torch): below spaces/, which describe networks with them."""

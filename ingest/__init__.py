@@ -14,6 +14,7 @@ JOBS = [
     "nb201",
     "tnb101",
     "nb101",
+    "nb301",
     "hwnas",
     "help_latency",
     "robustness",

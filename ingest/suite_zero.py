@@ -15,7 +15,7 @@ placed through ``archs.naslib_key`` and every proxy score goes to ``proxies`` (s
 - NB201: it is NOT the benchmark's mean over seeds (it differs by up to 2.5 points from the
   cifar10-valid CSV), so it is stored the same way; NASLib takes CIFAR-10 validation accuracy from
   the cifar10-valid setting, hence that dataset name.
-Not read here: ``zc_nasbench301.json`` (NB301 is a surrogate benchmark nasdb does not hold) and
+Not read here: ``zc_nasbench301.json`` (job ``nb301``: the file defines that benchmark's archs) and
 ``zc_nasbench101.json`` (job ``suite_zero_nb101``). The per-proxy compute ``time`` is not stored.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -84,16 +84,19 @@ def zen_records(path: Path) -> Iterator[Record]:
                 yield m.group(1), rec.get("arch") if isinstance(rec, dict) else None, rec
 
 
-def flatten(records: Iterator[Record], where: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records -> (long proxy rows, val_accuracy rows), both keyed by (dataset, normalised NASLib key)."""
+def flatten(records: Iterator[Record], where: str,
+            key_of: Callable[[object, str], str] = naslib_key) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records -> (long proxy rows, val_accuracy rows), both keyed by (dataset, normalised NASLib key).
+
+    ``key_of(raw, where)`` normalises a published key (default: a flat NASLib tuple)."""
     proxies: dict[str, list] = {"dataset": [], "key": [], "proxy": [], "score": []}
     vals: dict[str, list] = {"dataset": [], "key": [], "value": []}
     for dataset, raw, rec in records:
         here = f"{where}: {dataset} {raw}"
         if not isinstance(rec, dict) or not isinstance(rec.get("val_accuracy"), (int, float)):
             raise IngestError(f"{here}: expected a record with a numeric val_accuracy, got {rec!r:.200}")
-        key = naslib_key(raw, here)
-        if "arch" in rec and naslib_key(rec["arch"], here) != key:
+        key = key_of(raw, here)
+        if "arch" in rec and key_of(rec["arch"], here) != key:
             raise IngestError(f"{here}: record says arch {rec['arch']!r}, filed under {raw!r}")
         for col, v in (("dataset", dataset), ("key", key), ("value", float(rec["val_accuracy"]))):
             vals[col].append(v)

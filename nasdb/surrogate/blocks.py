@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 # Kinds of block. Conv-containing kinds get a ReLU on their output (NASGRAPH.md section 2).
-CONV_KINDS = frozenset({"conv", "deconv", "pool_conv", "factorized_reduce"})
-PLAIN_KINDS = frozenset({"input", "identity", "zero", "avg_pool", "max_pool", "global_pool"})
+CONV_KINDS = frozenset({"conv", "deconv", "pool_conv", "factorized_reduce", "sep_conv", "dil_conv", "dil_sep_conv",
+                        "conv_pair"})
+PLAIN_KINDS = frozenset({"input", "identity", "zero", "avg_pool", "avg_pool2d", "max_pool", "global_pool"})
+# kinds with a ReLU inside (not only at the output): probed with a real batch, never pairwise
+NONLINEAR_KINDS = frozenset({"sep_conv", "dil_sep_conv"})
 KINDS = CONV_KINDS | PLAIN_KINDS
 
 
@@ -28,8 +31,12 @@ class Block(NamedTuple):
     output padding 1), ``pool_conv`` (2x2 average pool then 1x1 conv: NB201's residual
     downsample), ``factorized_reduce`` (two stride-``stride`` 1x1 convs, the second on the input
     shifted by one pixel, concatenated), ``identity``, ``zero``, ``avg_pool`` (3x3, stride 1,
-    padding 1, padding not counted), ``max_pool`` (kernel/stride/padding; padding never wins),
-    ``global_pool`` (adaptive average pool to 1x1), ``input``.
+    padding 1, padding not counted), ``avg_pool2d`` (kernel/stride/padding, padding not counted),
+    ``max_pool`` (kernel/stride/padding; padding never wins), ``global_pool`` (adaptive average pool
+    to 1x1), ``input``. DARTS-family ops (NASGraph's NDS ops, no BN): ``sep_conv`` (depthwise
+    kernel/stride/padding conv, 1x1 conv, ReLU, depthwise conv, 1x1 conv), ``dil_conv`` (depthwise
+    conv with dilation 2, 1x1 conv), ``dil_sep_conv`` (``sep_conv`` with dilation-2 depthwise convs),
+    ``conv_pair`` (1 x kernel conv with stride (1, s), then kernel x 1 conv with stride (s, 1)).
     """
 
     position: str
@@ -57,6 +64,12 @@ class Block(NamedTuple):
         if self.kind == "factorized_reduce":
             half = self.c_out // 2
             return [(half, self.c_in, 1, 1), (self.c_out - half, self.c_in, 1, 1)]
+        if self.kind in ("sep_conv", "dil_sep_conv"):
+            return [(self.c_in, 1, k, k), (self.c_in, self.c_in, 1, 1), (self.c_in, 1, k, k), (self.c_out, self.c_in, 1, 1)]
+        if self.kind == "dil_conv":
+            return [(self.c_in, 1, k, k), (self.c_out, self.c_in, 1, 1)]
+        if self.kind == "conv_pair":
+            return [(self.c_in, self.c_in, 1, k), (self.c_out, self.c_in, k, 1)]
         return []
 
 

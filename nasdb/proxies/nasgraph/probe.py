@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nasdb.surrogate.blocks import Block
+from nasdb.surrogate.blocks import NONLINEAR_KINDS, Block
 
 # The smallest image that shows every border/stride pattern of a 3x3 (de)convolution, stride <= 2.
 MIN_PROBE_SIZE = 8
@@ -67,12 +67,27 @@ def forward(block: Block, weights: list[torch.Tensor], x: torch.Tensor) -> torch
         shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]
         y = torch.cat([F.conv2d(x, weights[0], stride=block.stride),
                        F.conv2d(shifted, weights[1], stride=block.stride)], dim=1)
+    elif kind in ("sep_conv", "dil_sep_conv"):
+        d = 2 if kind == "dil_sep_conv" else 1
+        dw1, pw1, dw2, pw2 = weights
+        y = F.relu(F.conv2d(F.conv2d(x, dw1, stride=block.stride, padding=block.padding, dilation=d,
+                                     groups=block.c_in), pw1))
+        y = F.conv2d(F.conv2d(y, dw2, padding=block.padding, dilation=d, groups=block.c_in), pw2)
+    elif kind == "dil_conv":
+        y = F.conv2d(F.conv2d(x, weights[0], stride=block.stride, padding=block.padding, dilation=2,
+                              groups=block.c_in), weights[1])
+    elif kind == "conv_pair":
+        p = block.padding
+        y = F.conv2d(F.conv2d(x, weights[0], stride=(1, block.stride), padding=(0, p)), weights[1],
+                     stride=(block.stride, 1), padding=(p, 0))
     elif kind == "identity":
         y = x
     elif kind == "zero":
         y = x.mul(0.0) if block.c_in == block.c_out else x.new_zeros((x.shape[0], block.c_out, 1, 1))
     elif kind == "avg_pool":
         y = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    elif kind == "avg_pool2d":
+        y = F.avg_pool2d(x, block.kernel, block.stride, block.padding, count_include_pad=False)
     elif kind == "max_pool":
         y = F.max_pool2d(x, block.kernel, block.stride, block.padding)
     elif kind == "global_pool":
@@ -120,7 +135,7 @@ def _pairwise_maps(block: Block, weights: list[torch.Tensor], size: int) -> torc
         return torch.cat([_pairwise_conv(ones, weights[0], block.stride, 0),
                           _pairwise_conv(shifted, weights[1], block.stride, 0)], dim=1)
     eye = torch.eye(block.c_in, block.c_out)[:, :, None, None]
-    if kind in ("identity", "avg_pool", "max_pool", "global_pool"):
+    if kind in ("identity", "avg_pool", "avg_pool2d", "max_pool", "global_pool"):
         return eye  # each is exactly 1 at every pixel of channel k (pooling ones gives ones), so k -> k only
     if kind == "zero":
         return torch.zeros_like(eye)
@@ -129,7 +144,12 @@ def _pairwise_maps(block: Block, weights: list[torch.Tensor], size: int) -> torc
 
 @torch.no_grad()
 def probe_fast(block: Block, weights: list[torch.Tensor]) -> np.ndarray:
-    """Edge matrix (c_in x c_out) for all one-hot inputs, from pairwise responses on a reduced image."""
+    """Edge matrix (c_in x c_out) for all one-hot inputs, from pairwise responses on a reduced image.
+
+    Blocks that are not linear before their output ReLU (and the DARTS-family conv ops, whose
+    border patterns span two convolutions) are probed with the real batch at their real size."""
+    if block.kind in NONLINEAR_KINDS or block.kind in ("dil_conv", "conv_pair"):
+        return probe_reference(block, weights)
     y = _pairwise_maps(block, weights, reduced_size(block))
     if block.relu:
         return (y > 0).flatten(2).any(dim=2).numpy()

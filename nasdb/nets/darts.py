@@ -1,0 +1,163 @@
+"""The DARTS CIFAR evaluation network (Liu et al., ICLR 2019), as NB301 and NDS trained it.
+
+``NetworkCIFAR``: a 3x3 stem conv to ``3 * width`` channels + BN, then ``layers`` cells with
+reduction cells (channels doubled, stride 2 on ops reading the cell inputs) at ``layers // 3`` and
+``2 * layers // 3``; each cell preprocesses its two inputs with ReLU-1x1 conv-BN (a factorized
+reduction after a reduction cell), each intermediate node sums two ops, and the cell concatenates
+its ``concat`` nodes. Global average pooling and a linear classifier close it; the auxiliary head
+(after cell ``2 * layers // 3``) is built only when asked for.
+
+NB301 trained this network with 32 initial channels and 8 cells. Ops take a decoded genotype
+(``nasdb.spaces.nb301.Genotype``) and know nothing of benchmark ids. Covers the op names of the
+DARTS code and of pycls' NAS models (used by NDS): pools, identity/factorized reduce, sep/dil
+convs, plain convs and the 1xk-kx1 conv pair.
+"""
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+
+
+class Zero(nn.Module):
+    def __init__(self, stride: int):
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, ::self.stride, ::self.stride].mul(0.0)
+
+
+class FactorizedReduce(nn.Module):
+    """ReLU, two stride-2 1x1 convs (the second one pixel shifted) concatenated, BN."""
+
+    def __init__(self, c_in: int, c_out: int, affine: bool = True):
+        super().__init__()
+        self.relu = nn.ReLU(inplace=False)
+        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(c_in, c_out - c_out // 2, 1, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
+
+
+def relu_conv_bn(c_in: int, c_out: int, kernel: int | tuple, stride: int | tuple = 1,
+                 padding: int | tuple = 0, affine: bool = True) -> nn.Sequential:
+    return nn.Sequential(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False),
+                         nn.BatchNorm2d(c_out, affine=affine))
+
+
+def dil_conv(c: int, kernel: int, stride: int, padding: int, dilation: int, affine: bool = True) -> nn.Sequential:
+    return nn.Sequential(nn.ReLU(inplace=False),
+                         nn.Conv2d(c, c, kernel, stride, padding, dilation=dilation, groups=c, bias=False),
+                         nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c, affine=affine))
+
+
+def sep_conv(c: int, kernel: int, stride: int, padding: int, dilation: int = 1, affine: bool = True) -> nn.Sequential:
+    """Two stacked (ReLU, depthwise conv, 1x1 conv, BN); only the first one strided."""
+    return nn.Sequential(*dil_conv(c, kernel, stride, padding, dilation, affine),
+                         *dil_conv(c, kernel, 1, padding, dilation, affine))
+
+
+def op(name: str, c: int, stride: int, affine: bool = True) -> nn.Module:
+    """One cell op on ``c`` channels (names are validated by the space; an unknown one is a bug here)."""
+    if name == "none":
+        return Zero(stride)
+    if name == "skip_connect":
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
+    m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)
+    pair = re.match(r"^conv_(\d)x1_1x\1$", name)
+    if pair:
+        k = int(pair.group(1))
+        return nn.Sequential(nn.ReLU(inplace=False),
+                             nn.Conv2d(c, c, (1, k), stride=(1, stride), padding=(0, k // 2), bias=False),
+                             nn.Conv2d(c, c, (k, 1), stride=(stride, 1), padding=(k // 2, 0), bias=False),
+                             nn.BatchNorm2d(c, affine=affine))
+    if not m:
+        raise ValueError(f"no DARTS-family op named {name!r}")
+    kind, k = m.group(1), int(m.group(2))
+    pad = k // 2 if k > 2 else 0
+    if kind == "max_pool":
+        return nn.MaxPool2d(k, stride=stride, padding=pad)
+    if kind == "avg_pool":
+        return nn.AvgPool2d(k, stride=stride, padding=pad, count_include_pad=False)
+    if kind == "conv":
+        return relu_conv_bn(c, c, k, stride, k // 2, affine)
+    if kind == "sep_conv":
+        return sep_conv(c, k, stride, k // 2, 1, affine)
+    if kind == "dil_conv":
+        return dil_conv(c, k, stride, k - 1, 2, affine)
+    return sep_conv(c, k, stride, k - 1, 2, affine)
+
+
+class Cell(nn.Module):
+    def __init__(self, pairs, concat, c_prev_prev: int, c_prev: int, c: int, reduction: bool,
+                 reduction_prev: bool, op_affine: bool = True):
+        super().__init__()
+        self.preprocess0 = FactorizedReduce(c_prev_prev, c) if reduction_prev else relu_conv_bn(c_prev_prev, c, 1)
+        self.preprocess1 = relu_conv_bn(c_prev, c, 1)
+        self.inputs = [inp for _, inp in pairs]
+        self.ops = nn.ModuleList(op(name, c, 2 if reduction and inp < 2 else 1, op_affine) for name, inp in pairs)
+        self.concat = list(concat)
+        self.multiplier = len(self.concat)
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        for k in range(0, len(self.ops), 2):
+            states.append(self.ops[k](states[self.inputs[k]]) + self.ops[k + 1](states[self.inputs[k + 1]]))
+        return torch.cat([states[i] for i in self.concat], dim=1)
+
+
+class AuxiliaryHeadCIFAR(nn.Module):
+    def __init__(self, c: int, num_classes: int):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.ReLU(inplace=True), nn.AvgPool2d(5, stride=3, padding=0, count_include_pad=False),
+            nn.Conv2d(c, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(inplace=True),
+            nn.Conv2d(128, 768, 2, bias=False), nn.BatchNorm2d(768), nn.ReLU(inplace=True))
+        self.classifier = nn.Linear(768, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).flatten(1))
+
+
+class NetworkCIFAR(nn.Module):
+    """DARTS' CIFAR evaluation network for ``genotype`` (fields normal, normal_concat, reduce, reduce_concat).
+
+    ``op_affine=False`` drops the BN scale/shift of the cell ops, as NASLib builds its NB301 model
+    (the Suite-Zero ``params`` values count that model); DARTS' evaluation network keeps them.
+    """
+
+    def __init__(self, genotype, width: int = 32, layers: int = 8, num_classes: int = 10,
+                 auxiliary: bool = False, stem_multiplier: int = 3, op_affine: bool = True):
+        super().__init__()
+        c_curr = stem_multiplier * width
+        self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
+        c_prev_prev, c_prev, c = c_curr, c_curr, width
+        self.cells = nn.ModuleList()
+        reduction_prev = False
+        c_aux = None
+        for i in range(layers):
+            reduction = i in (layers // 3, 2 * layers // 3)
+            c = 2 * c if reduction else c
+            pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
+                             else (genotype.normal, genotype.normal_concat))
+            cell = Cell(pairs, concat, c_prev_prev, c_prev, c, reduction, reduction_prev, op_affine)
+            self.cells.append(cell)
+            reduction_prev = reduction
+            c_prev_prev, c_prev = c_prev, cell.multiplier * c
+            if i == 2 * layers // 3:
+                c_aux = c_prev
+        self.aux_at = 2 * layers // 3
+        self.auxiliary_head = AuxiliaryHeadCIFAR(c_aux, num_classes) if auxiliary else None
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s0 = s1 = self.stem(x)
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1)
+        return self.classifier(self.global_pooling(s1).flatten(1))

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from nasdb import spaces
 from nasdb.errors import ArchStringError
 from nasdb.spaces import nb301
 
@@ -93,15 +94,22 @@ def test_iso_key_merges_node_relabellings_only():
     assert nb301.iso_key(a) != nb301.iso_key(g)
 
 
-def test_cell_graph_draws_both_cells():
-    graph = nb301.cell_graph(nb301.parse(DARTS_V2))
+def test_cell_graph_holds_both_cells_with_ops_on_nodes():
+    import networkx as nx
+
+    g = nb301.parse(DARTS_V2)
+    graph = nb301.cell_graph(g)
+    assert nx.is_directed_acyclic_graph(graph) and sorted(graph) == list(range(30))
+    assert graph.nodes[0]["op"] == "input" and graph.nodes[29]["op"] == "output"
     for cell in nb301.CELLS:
-        nodes = [n for n, d in graph.nodes(data=True) if d["cell"] == cell]
-        ops = [d["op"] for n, d in graph.nodes(data=True) if d["cell"] == cell]
-        assert len(nodes) == 2 + 4 + 8 + 1  # inputs, sums, ops, concat
-        assert ops.count("input") == 2 and ops.count("add") == 4 and ops.count("concat") == 1
-        assert graph.in_degree(f"{cell}/out") == 4
-    assert graph.in_degree("normal/5") == 2
+        ops = [op for _, op in graph.nodes(data="op") if graph.nodes[_]["cell"] == cell]
+        assert len(ops) == 2 + 8 + 4 + 1  # inputs, ops, sums, output
+        assert ops.count("input") == 2 and ops.count("add") == 4 and ops.count("output") == 1
+        assert sorted(op for op in ops if op not in ("input", "add", "output")) == sorted(o for o, _ in getattr(g, cell))
+    out = [n for n, op in graph.nodes(data="op") if op == "output"]
+    assert [graph.in_degree(n) for n in out] == [4, 4]
+    # nothing is dropped as non-computing: every node lies on an input -> output path
+    assert spaces.computational(graph).number_of_nodes() == 30
 
 
 def test_neighbours_are_one_edit_away_and_in_the_space():
@@ -135,3 +143,23 @@ def test_training_network_parameters_equal_suite_zero_params(records):
         n += 1
     assert n == 25
     assert NetworkCIFAR(g)(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_space_protocol_encodings_and_conversions(records):
+    space = spaces.get("nb301")
+    assert space.datasets == ("cifar10",) and space.n_archs == 725 and space.enumerate is None
+    code = next(iter(records))
+    g = space.parse(code)
+    for name, encode in space.encodings.items():
+        value = encode(g)
+        assert space.parse(value) == g, name
+        if isinstance(value, dict):
+            assert space.parse(json.dumps(value)) == g
+    assert spaces.convert("nb301", code, "official") == nb301.key(g)
+    # the canonical NASLib code sorts each node's two (input, op) pairs
+    assert spaces.convert("nb301", str(nb301.from_naslib(code)), "naslib") == nb301.naslib_string(g)
+    with pytest.raises(ArchStringError, match="NB301"):
+        space.parse({"normal": [["sep_conv_3x3", 0]], "normal_concat": [2], "reduce": [], "reduce_concat": []})
+    net = space.network(g, seed=0)
+    assert sum(p.numel() for p in net.parameters()) > round(records[code]["params"]["score"] * 1e6)
+    assert "cluster_normal" in space.dot(g) and "cluster_reduce" in space.dot(g)

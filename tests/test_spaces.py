@@ -13,11 +13,16 @@ from nasdb.errors import ArchStringError, NasdbError
 
 NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 EXAMPLES = {"nb201": NB201_ARCH, "tnb101_micro": "64-41414-1_02_123", "tnb101_macro": "64-2311-basic",
-            "nb101": "00005c142e6f48ac74fdcf73e3439874"}
+            "nb101": "00005c142e6f48ac74fdcf73e3439874",
+            "nb301": "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
+                     "('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('skip_connect', 0), "
+                     "('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), "
+                     "('max_pool_3x3', 1), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), "
+                     "('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2)], reduce_concat=[2, 3, 4, 5])"}
 
 
 def test_registry_discovers_every_space_module():
-    assert set(spaces.bench_ids()) == {"nb201", "nb101", "tnb101_micro", "tnb101_macro"}
+    assert set(spaces.bench_ids()) == {"nb201", "nb101", "tnb101_micro", "tnb101_macro", "nb301"}
     assert [s.bench for s in spaces.all_spaces()] == list(spaces.bench_ids())
     with pytest.raises(NasdbError, match="unknown benchmark 'nb999'"):
         spaces.get("nb999")

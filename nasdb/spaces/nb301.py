@@ -26,6 +26,7 @@ import functools
 import itertools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -225,13 +226,32 @@ def naslib_string(g: Genotype) -> str:
     return "[" + ", ".join("[" + ", ".join(f"({i}, {o})" for i, o in cell) + "]" for cell in to_naslib(g)) + "]"
 
 
-def parse(arch: object) -> Genotype:
-    """Any NB301 encoding (genotype string/object, NASLib compact code) -> its canonical Genotype."""
+def parse_with(arch: object, rules: CellRules, naslib: Callable[[object], Genotype] | None = None) -> Genotype:
+    """Any encoding of a DARTS-family space -> its canonical Genotype: a genotype string or object, the
+    ``spec`` dict (the four fields) or its JSON, or (when the space has one) the NASLib compact code."""
+    from nasdb.spaces.protocol import json_object
+
+    value = json_object(arch)
+    if value is not None:
+        return canonical(parse_genotype(value, rules))
     if isinstance(arch, str) and arch.strip().startswith("Genotype"):
-        return canonical(parse_genotype(arch, NB301))
+        return canonical(parse_genotype(arch, rules))
     if isinstance(arch, str) or (isinstance(arch, (list, tuple)) and not hasattr(arch, "normal")):
-        return canonical(from_naslib(arch))
-    return canonical(parse_genotype(arch, NB301))
+        if naslib is None:
+            raise ArchStringError(f"malformed {rules.name} architecture {arch!r:.120}: {rules.grammar}")
+        return canonical(naslib(arch))
+    return canonical(parse_genotype(arch, rules))
+
+
+def parse(arch: object) -> Genotype:
+    """Any NB301 encoding (genotype string/object/spec, NASLib compact code) -> its canonical Genotype."""
+    return parse_with(arch, NB301, from_naslib)
+
+
+def to_spec(g: Genotype) -> dict:
+    """The ``spec`` encoding: the genotype's four fields as plain JSON-able lists."""
+    return {"normal": [list(p) for p in g.normal], "normal_concat": list(g.normal_concat),
+            "reduce": [list(p) for p in g.reduce], "reduce_concat": list(g.reduce_concat)}
 
 
 # --- canonical forms -------------------------------------------------------------------------
@@ -304,28 +324,46 @@ def is_degenerate(g: Genotype) -> bool:
 
 
 def cell_graph(g: Genotype) -> nx.DiGraph:
-    """Both cells as one labelled DAG with ops on nodes: inputs ``c_{k-2}``/``c_{k-1}``, one node per op,
-    one ``add`` node per intermediate node, and the ``concat`` output. Node names carry the cell
-    (``normal/...``, ``reduce/...``); attributes ``op`` and ``cell``."""
+    """Both cells in one op-on-node DAG (the normal cell's nodes first): per cell its two inputs
+    (op ``input``: the cell two back, the previous cell), one node per op, one ``add`` node per
+    intermediate node and the ``output`` (concatenation). Integer nodes in topological order;
+    attributes ``op`` and ``cell``."""
     graph = nx.DiGraph()
     for name in CELLS:
         cell, concat = getattr(g, name), getattr(g, f"{name}_concat")
-        node = {0: f"{name}/c_{{k-2}}", 1: f"{name}/c_{{k-1}}"}
-        for n in node.values():
-            graph.add_node(n, op="input", cell=name)
+        node = {}
+        for i in (0, 1):
+            node[i] = len(graph)
+            graph.add_node(node[i], op="input", cell=name)
         for k in range(len(cell) // 2):
-            node[k + 2] = f"{name}/{k + 2}"
+            ops = []
+            for op, inp in cell[2 * k:2 * k + 2]:
+                ops.append(len(graph))
+                graph.add_node(ops[-1], op=op, cell=name)
+                graph.add_edge(node[inp], ops[-1])
+            node[k + 2] = len(graph)
             graph.add_node(node[k + 2], op="add", cell=name)
-            for j, (op, inp) in enumerate(cell[2 * k:2 * k + 2]):
-                o = f"{name}/{k + 2}.{j}:{op}"
-                graph.add_node(o, op=op, cell=name)
-                graph.add_edge(node[inp], o)
-                graph.add_edge(o, node[k + 2])
-        out = f"{name}/out"
-        graph.add_node(out, op="concat", cell=name)
-        for c in concat:
-            graph.add_edge(node[c], out)
+            graph.add_edges_from((o, node[k + 2]) for o in ops)
+        out = len(graph)
+        graph.add_node(out, op="output", cell=name)
+        graph.add_edges_from((node[c], out) for c in concat)
     return graph
+
+
+def dot(g: Genotype) -> str:
+    """Graphviz drawing of both cells, side by side, ops on edges as the DARTS paper draws them."""
+    lines = ['digraph cells { rankdir=LR; node [shape=box style=rounded];']
+    for name in CELLS:
+        cell, concat = getattr(g, name), getattr(g, f"{name}_concat")
+        p = name[0]
+        lines.append(f'  subgraph cluster_{name} {{ label="{name} cell";')
+        lines.append(f'    {p}0 [label="c_{{k-2}}"]; {p}1 [label="c_{{k-1}}"]; {p}out [label="c_{{k}}" shape=ellipse];')
+        for k in range(len(cell) // 2):
+            lines.append(f'    {p}{k + 2} [label="{k + 2}" shape=circle];')
+            lines += [f'    {p}{inp} -> {p}{k + 2} [label="{op}"];' for op, inp in cell[2 * k:2 * k + 2]]
+        lines += [f'    {p}{c} -> {p}out [style=dashed];' for c in concat]
+        lines.append("  }")
+    return "\n".join(lines + ["}"])
 
 
 def neighbours(g: Genotype) -> list[str]:
@@ -421,3 +459,42 @@ def surrogate(g: Genotype, width: int = NB301_WIDTH, cells: int = 3, stem_channe
     blocks, chans, _ = inputs[1]
     b.add(Block("head", "identity", sum(chans), sum(chans), size), blocks, list(itertools.accumulate([0, *chans[:-1]])))
     return b.build()
+
+
+# --- the training network and the Space protocol ----------------------------------------------
+
+NB301_LAYERS = 8
+
+
+def network(g: Genotype, dataset: str | None = None, seed: int | None = None, device=None):
+    """NB301's training network: DARTS' CIFAR evaluation network, 32 initial channels, 8 cells, no
+    auxiliary head, 10 classes (NB301 is CIFAR-10 only)."""
+    from nasdb.errors import NasdbError
+    from nasdb.nets import build
+    from nasdb.nets.darts import NetworkCIFAR
+
+    if dataset not in (None, DATASET):
+        raise NasdbError(f"NB301 has only the dataset {DATASET!r} (got {dataset!r})")
+    return build(lambda: NetworkCIFAR(g, width=NB301_WIDTH, layers=NB301_LAYERS, num_classes=10), seed, device)
+
+
+def _space():
+    from nasdb.spaces.protocol import Space
+
+    return Space(
+        bench="nb301", title="NAS-Bench-301 (Siems et al., 2020): the NAS-Bench-Suite-Zero sample",
+        grammar=GRAMMAR + '; or a spec {"normal": [[op, input], ...], "normal_concat": [...], ...}',
+        datasets=(DATASET,),
+        # arch_id = the record's 'idx' in the Suite-Zero file (NASLib's sample order): the file defines it
+        ids=range(725), index_of=None, at_index=None,
+        parse=parse, key=key, encodings={"official": key, "naslib": naslib_string, "spec": to_spec},
+        enumerate=None,  # ~1e18 cells: only the ingested sample is listed
+        iso_key=iso_key, op_counts=op_counts, n_conv=n_conv, is_degenerate=is_degenerate,
+        cell_graph=cell_graph, neighbours=neighbours, dot=dot,
+        surrogate=lambda g, dataset: surrogate(g, NB301_WIDTH, **SURROGATE_DEFAULTS),
+        graph_of=lambda dataset: "", surrogate_settings={**SURROGATE_DEFAULTS, "width": NB301_WIDTH},
+        network=network,
+    )
+
+
+SPACES = [_space()]

@@ -44,7 +44,9 @@ class Space:
     encodings: Mapping[str, Callable[[Spec], Any]]  # "official", "naslib", "spec" (+ "hash"): str or dict
     index_of: Callable[[Spec], int] | None       # official index by rule; None: only the ingested files know
     at_index: Callable[[int], Spec] | None       # the inverse (same None rule)
-    enumerate: Callable[[], Iterator[str]]       # every arch_key of the space (official index order if known)
+    # every arch_key of the space (official index order if known); None: too large to list (NB301's ~1e18
+    # cells), the ingested files define which archs nasdb holds
+    enumerate: Callable[[], Iterator[str]] | None
     iso_key: Callable[[Spec], str]               # equal for cells computing the same function
     op_counts: Callable[[Spec], dict[str, int]]
     n_conv: Callable[[Spec], int]

@@ -7,15 +7,18 @@ without touching the caller's global random state.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # torch is imported where a network is built, so torch-free helpers here stay light
+    import torch
+    from torch import nn
 
 
 def build(factory: Callable[[], nn.Module], seed: int | None = None,
           device: str | torch.device | None = None) -> nn.Module:
     """Run ``factory`` (seeded with ``seed`` when given, in a forked RNG) and move the net to ``device``."""
+    import torch
+
     if seed is None:
         net = factory()
     else:

@@ -27,7 +27,7 @@ def relu_conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: i
                          nn.BatchNorm2d(c_out))
 
 
-def conv_bn_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
-    """Conv -> BatchNorm -> ReLU with 'same' padding (NB101's ops and stem)."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
-                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=False))
+def conv_bn_relu(c_in: int, c_out: int, kernel: int, bn_momentum: float = 0.1, bn_eps: float = 1e-5) -> nn.Sequential:
+    """Bias-free stride-1 conv with 'same' padding -> BatchNorm -> ReLU (NB101's ops, projections and stem)."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, bias=False),
+                         nn.BatchNorm2d(c_out, eps=bn_eps, momentum=bn_momentum), nn.ReLU(inplace=False))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasdb.errors import ArchStringError
+from nasdb.errors import ArchStringError, NasdbError
 
 INPUT, OUTPUT = "input", "output"
 CONV3X3, CONV1X1, MAXPOOL = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
@@ -233,22 +233,11 @@ def to_padded(cell: Cell) -> tuple[list[list[int]], list[int]]:
 
 
 def vertex_channels(cell: Cell, in_channels: int, out_channels: int) -> list[int]:
-    """Channels of every vertex, as NB101's ``model_builder.compute_vertex_channels`` splits them:
-    the output's channels are divided among the vertices feeding it (the first ones get the
-    remainder), and every other inner vertex takes the max over the vertices it feeds."""
-    m, n = cell.matrix, cell.n_vertices
-    ch = [0] * n
-    ch[0], ch[-1] = in_channels, out_channels
-    if n == 2:
-        return ch
-    feeding = [v for v in range(1, n - 1) if m[v][n - 1]]
-    base, extra = divmod(out_channels, len(feeding))
-    for i, v in enumerate(feeding):
-        ch[v] = base + (i < extra)
-    for v in range(n - 3, 0, -1):
-        if not m[v][n - 1]:
-            ch[v] = max([ch[d] for d in range(v + 1, n - 1) if m[v][d]], default=0)
-    return ch
+    """Channels of every vertex, as NB101's ``model_builder.compute_vertex_channels`` splits them
+    (see :func:`nasdb.nets.nb101_split.vertex_channels`)."""
+    from nasdb.nets.nb101_split import vertex_channels as split
+
+    return split(cell.matrix, in_channels, out_channels)
 
 
 def op_counts(cell: Cell) -> dict[str, int]:
@@ -376,6 +365,15 @@ def _bulk(hashes: list[str], dataset: str):
     return nb101_surrogate.groups(_enumeration().take(rows_of(hashes)))
 
 
+def network(cell: Cell, dataset: str | None = None, seed: int | None = None, device=None):
+    """NB101's CIFAR-10 network for ``cell`` (stem 128 channels, 3 stacks x 3 cells, 10 classes)."""
+    from nasdb.nets import build, nb101 as nets
+
+    if (dataset or "cifar10") not in DATASETS:
+        raise NasdbError(f"unknown NB101 dataset {dataset!r}; NB101 trained on cifar10 only")
+    return build(lambda: nets.network(cell.matrix, cell.ops, num_classes=10), seed, device)
+
+
 def _space():
     from nasdb.spaces.nb101_surrogate import SURROGATE_DEFAULTS
     from nasdb.spaces.protocol import Space
@@ -393,7 +391,7 @@ def _space():
         cell_graph=cell_graph, neighbours=neighbours, dot=dot,
         surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
         # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
-        bulk=_bulk, chunk_order="naslib_key, arch_id",
+        bulk=_bulk, chunk_order="naslib_key, arch_id", network=network,
     )
 
 

@@ -11,7 +11,7 @@ import itertools
 import re
 from collections import Counter
 
-from nasdb.errors import ArchStringError
+from nasdb.errors import ArchStringError, NasdbError
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 CONV_OPS = frozenset({"nor_conv_1x1", "nor_conv_3x3"})
@@ -200,7 +200,6 @@ NUM_CLASSES = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-
 
 def network(cell: Cell, dataset: str | None = None, seed: int | None = None, device=None):
     """NATS-Bench's TinyNetwork for ``cell`` (C=16, N=5) with ``dataset``'s classifier (default cifar10)."""
-    from nasdb.errors import NasdbError
     from nasdb.nets import build, nb201 as nets
 
     dataset = dataset or "cifar10"

@@ -1,0 +1,1 @@
+"""Architecture similarity: Weisfeiler-Lehman features of cell graphs, nearest cells, landscape smoothness."""

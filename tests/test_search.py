@@ -156,3 +156,60 @@ def test_results_are_written_once_per_run_id(tmp_path):
     rid3, _ = results.write(con, other, results.settings_of(other, "toyset", "toyset", None, [0, 1, 2]))
     assert rid3 != rid
     assert con.execute("SELECT count(*) FROM search_runs").fetchone()[0] == 2
+
+
+@pytest.fixture(scope="module")
+def nb201_db(ingested, tmp_path_factory):
+    import shutil
+
+    path = tmp_path_factory.mktemp("search") / "nasdb.duckdb"
+    shutil.copy(ingested("nb201", "naswot"), path)
+    return path
+
+
+def test_search_cli_on_the_real_nb201_table(nb201_db, capsys):
+    from nasdb.cli import main
+
+    argv = ["--db", str(nb201_db), "search", "--algo", "re", "--bench", "nb201", "--dataset", "cifar10-valid",
+            "--test-dataset", "cifar10", "--budget", "40", "--seeds", "4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "cifar10-valid/valid/accuracy@200" in out and "stored" in out
+    con = duckdb.connect(str(nb201_db), read_only=True)
+    rid, n_archs, settings = con.execute("SELECT run_id, n_archs, settings FROM search_runs").fetchone()
+    assert n_archs == 15625 and '"population": 10' in settings
+    # the stored incumbent values are the ground truth of the stored arch (an independent SQL join)
+    bad = con.execute("""SELECT count(*) FROM search_trials t
+        JOIN ground_truth v ON v.bench = 'nb201' AND v.arch_id = t.arch_id AND v.dataset = 'cifar10-valid'
+             AND v.split = 'valid' AND v.source = 'nb201'
+        JOIN ground_truth g ON g.bench = 'nb201' AND g.arch_id = t.arch_id AND g.dataset = 'cifar10'
+             AND g.split = 'test'
+        WHERE t.run_id = ? AND (abs(t.valid - v.value) > 1e-9 OR abs(t.test - g.value) > 1e-9)""", [rid]).fetchone()
+    assert bad == (0,)
+    assert con.execute("SELECT count(*) FROM search_trials WHERE run_id = ?", [rid]).fetchone()[0] == 4
+    best = con.execute("SELECT max(value) FROM ground_truth WHERE bench = 'nb201' AND dataset = 'cifar10-valid' "
+                       "AND split = 'valid' AND source = 'nb201'").fetchone()[0]
+    final = con.execute("SELECT valid_mean FROM search_curves WHERE run_id = ? AND queries = 40", [rid]).fetchone()[0]
+    assert 85 < final <= best
+    con.close()
+    assert main(argv) == 0
+    assert "already stored" in capsys.readouterr().out
+
+
+def test_search_cli_rejects_bad_input(nb201_db, capsys):
+    from nasdb.cli import main
+
+    base = ["--db", str(nb201_db), "search", "--bench", "nb201", "--budget", "5", "--seeds", "1"]
+    assert main(base + ["--algo", "re", "--dataset", "cifar11"]) == 2
+    assert "cifar11" in capsys.readouterr().err
+    assert main(base + ["--algo", "zc-warmstart", "--dataset", "cifar10-valid"]) == 2
+    assert "--proxy" in capsys.readouterr().err
+    assert main(base + ["--algo", "re", "--dataset", "cifar10-valid", "--time-budget", "100"]) == 2
+    assert "training time" in capsys.readouterr().err
+
+
+def test_cli_algorithm_choices_are_the_librarys():
+    from nasdb.commands import search as command
+    from nasdb.search import ALGORITHMS
+
+    assert command.ALGOS == tuple(ALGORITHMS)

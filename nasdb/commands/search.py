@@ -13,7 +13,7 @@ def register(sub) -> None:
             "  nasdb search --algo random --bench nb201 --dataset cifar10-valid --test-dataset cifar10 --budget 150 --seeds 100\n"
             "  nasdb search --algo zc-warmstart --bench nb201 --dataset cifar100 --budget 100 --seeds 50 --proxy synflow\n"
             "  nasdb search --algo autoshrink --bench nb201 --dataset cifar10-valid --budget 100 --seeds 20\n"
-            "  nasdb search --algo re --bench tnb101_micro --dataset class_scene --time-budget 20000 --seeds 50\n")
+            "  nasdb search --algo re --bench tnb101_micro --dataset class_scene --time-budget 200000 --seeds 50\n")
     p.add_argument("--algo", required=True, choices=ALGOS)
     p.add_argument("--bench", required=True)
     p.add_argument("--dataset", required=True, help="dataset/task whose validation value a query returns")
@@ -68,6 +68,9 @@ def run(args) -> int:
           + (f" (time budget {args.time_budget:g} s)" if args.time_budget else "")
           + f", {len(t):,} archs in the table")
     for name in ("valid", "test"):
+        if final[f"{name}_n"] == 0:
+            print(f"  final {name}: n/a  <- {t.sources[name]}")
+            continue
         print(f"  final {name}: {final[f'{name}_mean']:.3f} +- {final[f'{name}_std']:.3f} (std over seeds), "
               f"95% CI of the mean [{final[f'{name}_lo']:.3f}, {final[f'{name}_hi']:.3f}]  <- {t.sources[name]}")
     if t.seconds is not None:

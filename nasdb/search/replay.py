@@ -121,9 +121,9 @@ def curves(r: Replay) -> dict[str, np.ndarray]:
     out = {"queries": np.arange(1, length + 1)}
     for name, x in (("valid", valid), ("test", test)):
         mean, std, lo, hi = _summary(x)
-        out.update({f"{name}_mean": mean, f"{name}_std": std, f"{name}_lo": lo, f"{name}_hi": hi})
+        out.update({f"{name}_mean": mean, f"{name}_std": std, f"{name}_lo": lo, f"{name}_hi": hi,
+                    f"{name}_n": np.sum(np.isfinite(x), axis=0)})
     out["sim_seconds_mean"] = _summary(secs)[0]
-    out["n_seeds"] = np.sum(np.isfinite(valid), axis=0)
     return out
 
 

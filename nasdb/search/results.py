@@ -106,7 +106,8 @@ def write(con: duckdb.DuckDBPyConnection, r: Replay, settings: dict) -> tuple[st
         return rid, False
     trials = pl.DataFrame(finals(r)).with_columns(run_id=pl.lit(rid))
     c = curves(r)
-    curve = pl.DataFrame({k: v for k, v in c.items()}).with_columns(run_id=pl.lit(rid))
+    curve = pl.DataFrame({k: v for k, v in c.items() if k != "test_n"}).rename({"valid_n": "n_seeds"})
+    curve = curve.with_columns(run_id=pl.lit(rid))
     curve = curve.with_columns([pl.col(col).fill_nan(None) for col in curve.columns if curve[col].dtype == pl.Float64])
     test = trials["test"].drop_nulls().to_numpy()
     valid = trials["valid"].drop_nulls().to_numpy()

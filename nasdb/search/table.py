@@ -172,5 +172,7 @@ def load(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, test_dataset:
         if found is None:
             raise SearchError(f"no FLOPs for {bench}/{dataset} (neither costs.flops nor a 'flops' proxy)")
         extra["flops"], sources["flops"] = found
+    for name, col in extra.items():
+        sources[name] += f", {int(np.isfinite(col).sum()):,} of {len(col):,} archs"
     return Table(bench, ids["arch_key"].to_list(), ids["arch_id"].to_numpy(), valid, test,
                  higher_is_better=bool(valid_t[3]), sources=sources, **extra)

@@ -3,8 +3,8 @@
 Which cells: every architecture of the benchmark that has ground truth in the database (all of
 NB201 and TNB101; on NB101 the 20,001 measured cells of 423,624, since a neighbour without an
 accuracy tells nothing) — plus any query cell, vectorised on demand. Graphs are the Space protocol's
-``cell_graph`` reduced to what computes (``computational``: no ``none`` ops, only nodes on an
-input->output path), so cells computing the same function through the same wiring look identical.
+``cell_graph`` reduced to what computes (as ``nasdb.spaces.computational``: no ``none`` ops, only
+nodes on an input->output path), so cells computing the same function through the same wiring look identical.
 """
 from __future__ import annotations
 
@@ -39,20 +39,13 @@ class Index:
         key = space.key(spec)
         if key in self.row:
             return wl.cosine(self.matrix, self.matrix[self.row[key]])
-        labels, adj = wl.pack([graph(space, spec)])
+        labels, adj = wl.computational(*wl.pack([space.cell_graph(spec)]))
         q, extra = wl.vectorise(labels, adj, self.vocab, self.h)
         return wl.cosine(self.matrix, q, extra[0])
 
 
-def graph(space, spec):
-    from nasdb.spaces import computational
-
-    return computational(space.cell_graph(spec))
-
-
 def build(space, keys: list[str], arch_ids: np.ndarray, h: int = ITERATIONS) -> Index:
-    graphs = [graph(space, space.parse(k)) for k in keys]
-    labels, adj = wl.pack(graphs)
+    labels, adj = wl.computational(*wl.pack([space.cell_graph(space.parse(k)) for k in keys]))
     matrix, vocab = wl.features(labels, adj, h)
     return Index(space.bench, keys, np.asarray(arch_ids), matrix, vocab, h)
 

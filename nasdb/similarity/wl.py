@@ -51,6 +51,22 @@ def pack(graphs: list, max_nodes: int | None = None) -> tuple[np.ndarray, np.nda
     return labels, adj
 
 
+def computational(labels: np.ndarray, adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The packed graphs reduced as ``nasdb.spaces.computational`` reduces one networkx graph (no
+    ``none`` nodes, only nodes on an input->output path), for all graphs at once: calling the
+    networkx version per cell costs ~2 ms, which is most of an NB201 index build."""
+    keep = (labels != PAD) & (labels != op_label("none"))
+    a = adj & keep[:, :, None] & keep[:, None, :]
+    down = keep & (labels == op_label("input"))     # reached from an input
+    up = keep & (labels == op_label("output"))      # reaching an output
+    a8 = a.astype(np.uint8)
+    for _ in range(labels.shape[1]):
+        down = down | (np.einsum("gi,gij->gj", down.astype(np.uint8), a8) > 0)
+        up = up | (np.einsum("gj,gij->gi", up.astype(np.uint8), a8) > 0)
+    on_path = down & up
+    return np.where(on_path, labels, PAD), a & on_path[:, :, None] & on_path[:, None, :]
+
+
 def _neighbour_hash(labels: np.ndarray, adj: np.ndarray) -> np.ndarray:
     """Order-independent hash of the multiset of neighbour labels (adj[g, i, j]: j is a neighbour of i).
 

@@ -336,6 +336,20 @@ def neighbours(cell: Cell) -> list[str]:
     return list(out)
 
 
+def shrinks(cell: Cell) -> list[str]:
+    """Module hashes of the valid cells left when one edge of the DAG is removed (then re-pruned)."""
+    out: dict[str, None] = {}
+    m, ops = [list(r) for r in cell.matrix], list(cell.ops)
+    for i, j in zip(*np.nonzero(cell.array())):
+        cut = [r[:] for r in m]
+        cut[i][j] = 0
+        try:
+            out[spec(cut, ops).hash] = None
+        except InvalidCellError:
+            continue
+    return list(out)
+
+
 def is_degenerate(cell: Cell) -> bool:
     """Never: pruning keeps only vertices on an input->output path, and invalid cells are not in the space."""
     return False
@@ -388,7 +402,7 @@ def _space():
         enumerate=lambda: iter(_enumeration().hashes.tolist()),
         iso_key=lambda cell: cell.hash,  # the module hash is already invariant to vertex order
         op_counts=op_counts, n_conv=n_conv, is_degenerate=is_degenerate,
-        cell_graph=cell_graph, neighbours=neighbours, dot=dot,
+        cell_graph=cell_graph, neighbours=neighbours, dot=dot, shrinks=shrinks,
         surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
         # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
         bulk=_bulk, chunk_order="naslib_key, arch_id", network=network,

@@ -255,6 +255,11 @@ def neighbours(cell: Cell) -> list[str]:
     return [to_string(cell[:k] + (op,) + cell[k + 1:]) for k in range(len(cell)) for op in OPS if op != cell[k]]
 
 
+def shrinks(cell: Cell) -> list[str]:
+    """Official strings with one non-``none`` edge set to ``none`` (removing that edge of the cell)."""
+    return [to_string(cell[:k] + ("none",) + cell[k + 1:]) for k in range(len(cell)) if cell[k] != "none"]
+
+
 def cell_graph(cell: Cell):
     from nasdb.spaces.graphs import edge_op_graph
 
@@ -278,7 +283,7 @@ def _space():
         index_of=None, at_index=None,
         enumerate=lambda: iter(map(to_string, all_cells())),
         iso_key=canonical_expression, op_counts=op_counts, n_conv=n_conv, is_degenerate=is_degenerate,
-        cell_graph=cell_graph, neighbours=neighbours, dot=dot,
+        cell_graph=cell_graph, neighbours=neighbours, dot=dot, shrinks=shrinks,
         surrogate=lambda cell, dataset: surrogate(cell), graph_of=lambda dataset: "",
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
     )

@@ -63,6 +63,8 @@ class Space:
     chunk_order: str = "arch_id"                 # archs column(s) to cut scoring chunks in
     # the network as the benchmark trained it: (spec, dataset=None, seed=None) -> torch.nn.Module
     network: Callable[..., Any] | None = field(default=None, compare=False)
+    # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)
+    shrinks: Callable[[Spec], list[str]] | None = None
 
     @property
     def n_archs(self) -> int:

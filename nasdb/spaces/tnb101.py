@@ -362,6 +362,11 @@ def micro_neighbours(digits: tuple[int, ...]) -> list[str]:
     return [micro_key(digits[:k] + (d,) + digits[k + 1:]) for k in range(6) for d in range(4) if d != digits[k]]
 
 
+def micro_shrinks(digits: tuple[int, ...]) -> list[str]:
+    """Cells with one non-``none`` edge set to ``none`` (digit 0): removing that edge."""
+    return [micro_key(digits[:k] + (0,) + digits[k + 1:]) for k in range(6) if digits[k] != 0]
+
+
 def macro_neighbours(digits: tuple[int, ...]) -> list[str]:
     """Networks of the space one module edit away: one module changed, inserted or removed."""
     n = len(digits)
@@ -405,7 +410,7 @@ def _micro_space():
         iso_key=lambda d: nb201.canonical_expression(_as_nb201(d)),
         op_counts=lambda d: {op: sum(MICRO_OPS[x] == op for x in d) for op in MICRO_OPS},
         n_conv=lambda d: sum(x >= 2 for x in d), is_degenerate=_micro_degenerate,
-        cell_graph=lambda d: edge_op_graph(_micro_ops(d)), neighbours=micro_neighbours,
+        cell_graph=lambda d: edge_op_graph(_micro_ops(d)), neighbours=micro_neighbours, shrinks=micro_shrinks,
         dot=lambda d: edge_cell(_micro_ops(d), "TNB101 micro cell"),
         surrogate=lambda d, task: surrogate(micro_key(d), task), graph_of=head_of,
         surrogate_settings=dict(SURROGATE_DEFAULTS),

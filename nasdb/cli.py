@@ -11,6 +11,7 @@ import pkgutil
 import sys
 
 from nasdb import commands
+from nasdb.commands import DB_HELP
 from nasdb.errors import NasdbError
 
 EPILOG = """examples:
@@ -25,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="nasdb", description="NAS benchmark ground truth, proxies and their evaluation in one DuckDB file.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", help="database file (default: env NASDB_DB, else data/nasdb.duckdb)")
+    p.add_argument("--db", help=DB_HELP)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"nasdb.commands.{info.name}").register(sub)

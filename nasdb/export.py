@@ -1,7 +1,11 @@
 """Parquet export of the database: every public table, optional wide per-benchmark views, and a README.
 
-Files are written under a temporary name in the target directory and renamed when complete, so a
-reader never sees half a file. Rows are sorted (ORDER BY ALL) so that exports of equal databases are
+Files are written into a staging folder inside the target directory and moved into place only when
+every one of them is complete, so a reader never sees half a file and a failure (a read-only or
+full disk, a path that is a file or a directory) leaves nothing behind: one error line, no ``.tmp``.
+Paths reach DuckDB through its relation API, never pasted into SQL (``out/it's`` is a fine name).
+Files that an earlier export listed in its README and this one does not write are removed, so a
+re-export into the same directory holds exactly one export. Rows are sorted (ORDER BY ALL) so that exports of equal databases are
 equal. The README describes each file's columns from the SQL comments of the schema (nasdb/store.py,
 nasdb/evaluate/schema.py): the schema is documented in one place.
 """
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -47,9 +53,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet)")
-    os.replace(tmp, path)
+    con.sql(query).write_parquet(str(path))
 
 
 def wide_query(con: duckdb.DuckDBPyConnection, bench: str) -> str:
@@ -78,28 +82,58 @@ def wide_query(con: duckdb.DuckDBPyConnection, bench: str) -> str:
     FROM archs a LEFT JOIN wide USING (arch_id) WHERE a.bench = '{quoted}' ORDER BY a.arch_id"""
 
 
+def _previous_files(out: Path) -> set[str]:
+    """File names an earlier nasdb export wrote into ``out`` (its README lists them as ``## name (N rows)``)."""
+    readme = out / "README.md"
+    if not readme.is_file() or not readme.read_text(errors="replace").startswith("# nasdb export"):
+        return set()
+    return set(re.findall(r"^## (\S+\.parquet) \(", readme.read_text(errors="replace"), flags=re.M))
+
+
+def _prepare(out: Path, names: list[str]) -> bool:
+    """Create ``out`` if needed (True if created here); refuse targets that cannot hold the export."""
+    if out.exists() and not out.is_dir():
+        raise NasdbError(f"export target {out} exists and is not a directory")
+    for name in names:
+        if (out / name).is_dir():
+            raise NasdbError(f"cannot export {name}: {out / name} is a directory; remove it or choose another DIR")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise NasdbError(f"cannot create export directory {out}: {e.strerror or e}") from e
+    return created
+
+
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path, wide: bool = False) -> list[Path]:
     """Write ``<table>.parquet`` for every table (and ``wide_<bench>.parquet`` if ``wide``) plus README.md."""
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise NasdbError(f"export target {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    benches = [r[0] for r in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall()] if wide else []
+    jobs = [(f"{t}.parquet", f"SELECT {_columns(con, t)} FROM {t} ORDER BY ALL") for t in _existing(con)]
+    jobs += [(f"wide_{b}.parquet", wide_query(con, b)) for b in benches]
+    created = _prepare(out, [name for name, _ in jobs] + ["README.md"])
     con.execute("SET enable_progress_bar = false")
-    written = []
-    for table in _existing(con):
-        path = out / f"{table}.parquet"
-        _copy(con, f"SELECT {_columns(con, table)} FROM {table} ORDER BY ALL", path)
-        written.append(path)
-    if wide:
-        for (bench,) in con.execute("SELECT DISTINCT bench FROM archs ORDER BY bench").fetchall():
-            path = out / f"wide_{bench}.parquet"
-            _copy(con, wide_query(con, bench), path)
-            written.append(path)
-    readme = out / "README.md"
-    tmp = readme.with_name(".README.md.tmp")
-    tmp.write_text(_readme(con, written))
-    os.replace(tmp, readme)
-    return [*written, readme]
+    staging = None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".nasdb-export-", suffix=".tmp", dir=out))
+        for name, query in jobs:
+            _copy(con, query, staging / name)
+        written = [staging / name for name, _ in jobs]
+        (staging / "README.md").write_text(_readme(con, written))
+        stale = _previous_files(out) - {name for name, _ in jobs}
+        for name in [*(n for n, _ in jobs), "README.md"]:
+            os.replace(staging / name, out / name)
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
+    except (OSError, duckdb.Error) as e:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        reason = getattr(e, "strerror", None) or str(e).splitlines()[0]
+        raise NasdbError(f"export to {out} failed, nothing written: {reason}") from e
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return [*(out / name for name, _ in jobs), out / "README.md"]
 
 
 def _readme(con: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
@@ -111,8 +145,9 @@ def _readme(con: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
              "licenses and citations.", ""]
     for path in files:
         name = path.stem
-        n = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
-        cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        written = con.read_parquet(str(path))
+        n = written.count("*").fetchall()[0][0]
+        cols = [(c, str(t)) for c, t in zip(written.columns, written.types)]
         lines += [f"## {path.name} ({n} rows)", ""]
         if name.startswith("wide_"):
             lines += [f"One row per architecture of `{name[5:]}`: its arch columns, then one column per "

@@ -13,13 +13,14 @@ WITH a AS (SELECT bench, count(*) AS archs FROM archs GROUP BY bench),
      c AS (SELECT bench, count(*) AS cost_rows FROM costs GROUP BY bench),
      p AS (SELECT bench,
                   count(*) FILTER (WHERE source = 'nasdb') AS nasdb_proxy_rows,
-                  count(*) FILTER (WHERE source <> 'nasdb') AS peer_proxy_rows,
+                  count(*) FILTER (WHERE source LIKE 'peer:%') AS peer_proxy_rows,
+                  count(*) FILTER (WHERE source <> 'nasdb' AND source NOT LIKE 'peer:%') AS other_proxy_rows,
                   count(DISTINCT proxy) AS proxies
            FROM proxies GROUP BY bench)
 SELECT b.bench, b.n_archs, coalesce(a.archs, 0) AS archs, coalesce(g.datasets, 0) AS datasets,
        coalesce(g.ground_truth_rows, 0) AS ground_truth_rows, coalesce(c.cost_rows, 0) AS cost_rows,
        coalesce(p.proxies, 0) AS proxies, coalesce(p.nasdb_proxy_rows, 0) AS nasdb_proxy_rows,
-       coalesce(p.peer_proxy_rows, 0) AS peer_proxy_rows
+       coalesce(p.peer_proxy_rows, 0) AS peer_proxy_rows, coalesce(p.other_proxy_rows, 0) AS other_proxy_rows
 FROM benchmarks b LEFT JOIN a USING (bench) LEFT JOIN g USING (bench) LEFT JOIN c USING (bench)
 LEFT JOIN p USING (bench)
 ORDER BY b.bench
@@ -27,7 +28,11 @@ ORDER BY b.bench
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """One row per benchmark: archs, datasets, ground-truth / cost / proxy rows."""
+    """One row per benchmark: archs, datasets, ground-truth / cost / proxy rows.
+
+    Proxy rows are counted by who made them: nasdb's own (source 'nasdb'), peers' published values
+    ('peer:<publisher>'), and any other source (rows a user inserted or imported under their own name).
+    """
     return store.frame(con, COUNTS_SQL)
 
 

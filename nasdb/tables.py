@@ -11,20 +11,31 @@ from nasdb.errors import NasdbError
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def show(df: pl.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
-    """Render a DataFrame as a rich table (first ``max_rows`` rows)."""
+def cell(v: object) -> str:
+    """How one value reads in a terminal table (NULL spelled out, floats to 6 significant digits)."""
+    return "NULL" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def show(df: pl.DataFrame, title: str | None = None, max_rows: int = 50,
+         more: str = "use --max-rows N or --format csv") -> None:
+    """Render a DataFrame as a rich table (first ``max_rows`` rows); ``more`` says how to see the rest.
+
+    Values and column names are rich ``Text``, never markup: a value such as ``[bold]x[/bold]`` or
+    ``postgres:x:101`` is shown as it is stored, not styled or turned into an emoji.
+    """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, show_lines=False)
+    t = Table(title=Text(title) if title else None, show_lines=False)
     for c in df.columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(Text(c), overflow="fold")
     for row in df.head(max_rows).iter_rows():
-        t.add_row(*["NULL" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row])
+        t.add_row(*[Text(cell(v)) for v in row])
     console = Console(width=200 if not sys.stdout.isatty() else None)
     console.print(t)
     if df.height > max_rows:
-        console.print(f"... {df.height - max_rows} more row(s); use --format csv or --limit")
+        console.print(Text(f"... {df.height - max_rows} more row(s); {more}"))
 
 
 def write(df: pl.DataFrame, fmt: str, output: str | None, max_rows: int = 50) -> None:

@@ -18,7 +18,7 @@ cols = st.columns(4)
 cols[0].metric("Benchmarks", counts.height)
 cols[1].metric("Architectures", f"{int(counts['archs'].sum()):,}")
 cols[2].metric("Ground-truth rows", f"{int(counts['ground_truth_rows'].sum()):,}")
-cols[3].metric("Proxy values", f"{int(counts['nasdb_proxy_rows'].sum() + counts['peer_proxy_rows'].sum()):,}")
+cols[3].metric("Proxy values", f"{int(counts.select('nasdb_proxy_rows', 'peer_proxy_rows', 'other_proxy_rows').sum_horizontal().sum()):,}")
 
 st.subheader("Benchmarks")
 st.dataframe(ui.query("SELECT bench, title, n_archs, license FROM benchmarks ORDER BY bench"), hide_index=True)

@@ -19,7 +19,8 @@ EXAMPLES = {
 
 st.title("SQL console")
 st.caption("Read-only: one SELECT / EXPLAIN / PRAGMA statement at a time; no access to files, the network, "
-           "extensions or settings. Tables: benchmarks, archs, ground_truth, costs, proxies, proxy_runs, "
+           f"extensions or settings. Each query runs in its own process with {console.DUCKDB_MEMORY} of DuckDB memory "
+           f"and the time limit; results are cut at the row limit or {console.RESULT_BYTES >> 20} MB. Tables: benchmarks, archs, ground_truth, costs, proxies, proxy_runs, "
            "sources, meta, and the evaluation tables once `nasdb eval` has run.")
 example = st.selectbox("Start from an example", list(EXAMPLES), key="sql_example")
 with st.form("sql_form"):
@@ -42,7 +43,9 @@ if result.error:
     st.error(result.error)
     st.stop()
 frame = result.frame
-note = f" (stopped at the row limit of {frame.height:,}; more rows exist)" if result.truncated else ""
+note = {"rows": f" (stopped at the row limit of {frame.height:,}; more rows exist)",
+        "bytes": f" (stopped at the console's result size limit of {console.RESULT_BYTES >> 20} MB; more rows exist)",
+        None: ""}[result.truncated]
 st.success(f"{frame.height:,} row(s){note}")
 st.dataframe(frame, hide_index=True, key="sql_result_table")
 parquet = io.BytesIO()

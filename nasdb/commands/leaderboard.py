@@ -41,18 +41,23 @@ def run(args) -> int:
     table, source = leaderboard(con, args.bench, args.dataset, args.metric, args.split, args.population,
                                 args.common, args.proxy, args.source, args.bootstrap, args.seed)
     if args.format == "table":
-        tables.show(_readable(table), title=source, max_rows=200)
+        tables.show(_readable(table), title=source, max_rows=200, more="use --format csv to see every row")
         return 0
     tables.write(table, args.format, args.output, max_rows=200)
     return 0
 
 
 def _readable(table: pl.DataFrame) -> pl.DataFrame:
-    """Terminal view: value [95% CI] per correlation, and one column counting the archs left out."""
+    """Terminal view: value [95% CI] per correlation (the value alone when no CI was computed, e.g.
+    --bootstrap 0), and one column counting the archs left out."""
     import polars as pl
 
+    def rounded(name: str) -> pl.Expr:  # cast first: a column of only NULLs has dtype null
+        return pl.col(name).cast(pl.Float64).map_elements(lambda v: f"{v:.3f}", return_dtype=pl.Utf8)
+
     def with_ci(name: str) -> pl.Expr:
-        return pl.format("{} [{}, {}]", *[pl.col(c).round(3) for c in (name, f"{name}_lo", f"{name}_hi")])
+        ci = pl.format(" [{}, {}]", rounded(f"{name}_lo"), rounded(f"{name}_hi"))
+        return pl.concat_str(rounded(name).fill_null("NULL"), ci.fill_null(""))
 
     return table.select("rank", "proxy", source="proxy_source", n="n", spearman=with_ci("spearman"),
                         kendall=with_ci("kendall"),

@@ -47,6 +47,7 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
     population.parse(population_name)
     runner.benches(con, bench)
     t = _target(con, bench, dataset, metric, split)
+    _check_known(con, bench, proxies, sources)
     arch_set = "common" if common else "own"
     stored = _stored(con, t, bench, population_name, arch_set, proxies, sources)
     if common and stored.height:
@@ -68,6 +69,18 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
                   f"{population_name}, {bootstrap} bootstrap resamples, seed {seed}; not stored)")
     table = stored.select(COLUMNS).sort("spearman", descending=True, nulls_last=True)
     return table.with_row_index("rank", offset=1), source
+
+
+def _check_known(con: duckdb.DuckDBPyConnection, bench: str, proxies: list[str] | None,
+                 sources: list[str] | None) -> None:
+    """A misspelled --proxy or --source is named with the known values (running `nasdb eval` would not help)."""
+    known = store.frame(con, "SELECT DISTINCT proxy, source FROM proxies WHERE bench = ?", [bench])
+    names = {"proxy": {*known["proxy"], "n_conv"}, "source": {*known["source"], pairing.BASELINE_SOURCE}}
+    for what, wanted in (("proxy", proxies), ("source", sources)):
+        unknown = sorted(set(wanted or []) - names[what])
+        if unknown:
+            raise EvaluationError(f"unknown {what} {unknown[0]!r} for {bench}; {what}s in this database: "
+                                  f"{', '.join(sorted(names[what]))}")
 
 
 def _stored(con, t: pairing.Target, bench: str, pop: str, arch_set: str, proxies, sources) -> pl.DataFrame:

@@ -21,8 +21,30 @@ EXAMPLES = {"nb201": NB201_ARCH, "tnb101_micro": "64-41414-1_02_123", "tnb101_ma
                      "('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2)], reduce_concat=[2, 3, 4, 5])"}
 
 
+def _nds_examples() -> dict[str, str]:
+    """Every NDS sweep: the canonical key of the first fixture net of its family (tests/fixtures/nds)."""
+    from pathlib import Path
+
+    from nasdb.spaces import nds
+
+    nets = {}
+    for path in sorted((Path(__file__).parent / "fixtures" / "nds").glob("*.json")):
+        data = json.loads(path.read_text())
+        nets.setdefault(nds.family_of(path.stem), (data["top"] if isinstance(data, dict) else data)[0]["net"])
+    out = {}
+    for sweep in nds.SWEEPS:
+        space = spaces.get(nds.bench_of(sweep))
+        out[space.bench] = space.key(space.parse(nets[nds.family_of(sweep)]))
+    return out
+
+
+EXAMPLES.update(_nds_examples())
+
+
 def test_registry_discovers_every_space_module():
-    assert set(spaces.bench_ids()) == {"nb201", "nb101", "tnb101_micro", "tnb101_macro", "nb301"}
+    assert set(spaces.bench_ids()) == {"nb201", "nb101", "tnb101_micro", "tnb101_macro", "nb301"} | {
+        b for b in spaces.bench_ids() if b.startswith("nds_")}
+    assert sum(b.startswith("nds_") for b in spaces.bench_ids()) == 26  # the NDS release's sweeps
     assert [s.bench for s in spaces.all_spaces()] == list(spaces.bench_ids())
     with pytest.raises(NasdbError, match="unknown benchmark 'nb999'"):
         spaces.get("nb999")

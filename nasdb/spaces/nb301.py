@@ -73,13 +73,16 @@ class CellRules:
     name: str
     ops: tuple[str, ...]
     n_nodes: int | None = N_NODES        # None: any number of nodes
-    concat: tuple[int, ...] | None = CONCAT  # None: any subset of the intermediate nodes
+    # the nodes a cell outputs: these exactly; "all" intermediate nodes; "loose" ends (nodes no other
+    # node reads, as NASNet-style cells concatenate); None: any subset
+    concat: tuple[int, ...] | str | None = CONCAT
     distinct_inputs: bool = True         # a node's two inputs must differ
 
     @property
     def grammar(self) -> str:
         nodes = f"{self.n_nodes} nodes" if self.n_nodes else "k nodes"
-        concat = list(self.concat) if self.concat else "[a subset of 2..k+1]"
+        concat = (list(self.concat) if isinstance(self.concat, tuple) else
+                  {"all": "[2..k+1]", "loose": "[the nodes no node reads]"}.get(self.concat, "[a subset of 2..k+1]"))
         return (f"expected a {self.name} DARTS genotype 'Genotype(normal=[(op, input), ...2 per node], "
                 f"normal_concat={concat}, reduce=[...], reduce_concat={concat})' ({nodes}; node j of a cell "
                 f"takes inputs in 0..j+1{', two different ones' if self.distinct_inputs else ''}; "
@@ -156,8 +159,16 @@ def _concat(raw: object, name: str, cell: Cell, rules: CellRules, where: str) ->
     if (not isinstance(raw, (list, tuple)) or not raw
             or any(not isinstance(i, int) or not 2 <= i <= last for i in raw) or len(set(raw)) != len(raw)):
         raise ArchStringError(f"{where}: {name}_concat {raw!r} must list distinct nodes in 2..{last}: {rules.grammar}")
-    if rules.concat is not None and tuple(raw) != rules.concat:
-        raise ArchStringError(f"{where}: {name}_concat {list(raw)} must be {list(rules.concat)}: {rules.grammar}")
+    if rules.concat is None:
+        return tuple(raw)
+    if rules.concat == "all":
+        expected = tuple(range(2, last + 1))
+    elif rules.concat == "loose":
+        expected = tuple(k for k in range(2, last + 1) if k not in {inp for _, inp in cell})
+    else:
+        expected = rules.concat
+    if tuple(sorted(raw)) != tuple(sorted(expected)):
+        raise ArchStringError(f"{where}: {name}_concat {list(raw)} must be {list(expected)}: {rules.grammar}")
     return tuple(raw)
 
 
@@ -366,21 +377,33 @@ def dot(g: Genotype) -> str:
     return "\n".join(lines + ["}"])
 
 
-def neighbours(g: Genotype) -> list[str]:
-    """Canonical keys one edit away: one op changed, or one input moved to another allowed node."""
-    out = set()
+def edits(g: Genotype, rules: CellRules = NB301) -> list[Genotype]:
+    """Canonical genotypes one edit away inside ``rules``: one op changed, or one input moved to another
+    allowed node (a "loose" concat follows the new wiring)."""
+    out: dict[str, Genotype] = {}
     for name in CELLS:
         cell = list(getattr(g, name))
         for i, (op, inp) in enumerate(cell):
-            other = cell[i ^ 1][1]
-            edits = [(o, inp) for o in NASLIB_OPS if o != op]
-            edits += [(op, j) for j in range(i // 2 + 2) if j not in (inp, other)]
-            for pair in edits:
+            changes = [(o, inp) for o in rules.ops if o != op]
+            changes += [(op, j) for j in range(i // 2 + 2) if j != inp]
+            for pair in changes:
                 new = cell.copy()
                 new[i] = pair
-                out.add(key(g._replace(**{name: tuple(new)})))
-    out.discard(key(g))
-    return sorted(out)
+                fields = {**g._asdict(), name: new}
+                if rules.concat == "loose":
+                    fields[f"{name}_concat"] = [k for k in range(2, len(new) // 2 + 2) if k not in {p[1] for p in new}]
+                try:
+                    h = canonical(genotype(fields, rules, "edit"))
+                except ArchStringError:
+                    continue  # the edit leaves the space (e.g. a node reading one input twice)
+                out.setdefault(str(h), h)
+    out.pop(str(canonical(g)), None)
+    return [out[k] for k in sorted(out)]
+
+
+def neighbours(g: Genotype) -> list[str]:
+    """Canonical keys one edit away: one op changed, or one input moved to another allowed node."""
+    return [key(h) for h in edits(g, NB301)]
 
 
 # --- NASGraph surrogate: the NDS CIFAR network as the NASGraph authors convert it -------------

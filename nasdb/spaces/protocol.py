@@ -38,7 +38,7 @@ class Space:
     title: str
     grammar: str                                 # the accepted forms, shown in every parse error
     datasets: tuple[str, ...]                    # dataset / task names its rows carry
-    ids: range                                   # official indices (``archs.arch_id``)
+    ids: range | None                            # official indices (``archs.arch_id``); None: set by the files
     parse: Callable[[object], Spec]              # accepts exactly the space, else ArchStringError
     key: Callable[[Spec], str]                   # canonical ``arch_key``
     encodings: Mapping[str, Callable[[Spec], Any]]  # "official", "naslib", "spec" (+ "hash"): str or dict
@@ -67,8 +67,8 @@ class Space:
     shrinks: Callable[[Spec], list[str]] | None = None
 
     @property
-    def n_archs(self) -> int:
-        return len(self.ids)
+    def n_archs(self) -> int | None:
+        return None if self.ids is None else len(self.ids)
 
     @property
     def per_dataset(self) -> bool:
@@ -83,9 +83,13 @@ class Space:
             if not _INDEX_RE.match(arch.strip()):
                 return None
             if len(arch.strip()) > 12:
-                raise ArchStringError(f"{self.bench} index {arch.strip()[:20]}... out of range "
-                                      f"{self.ids.start}..{self.ids.stop - 1}")
+                bounds = "" if self.ids is None else f" {self.ids.start}..{self.ids.stop - 1}"
+                raise ArchStringError(f"{self.bench} index {arch.strip()[:20]}... out of range{bounds}")
             arch = int(arch.strip())
+        if self.ids is None:
+            if arch < 0:
+                raise ArchStringError(f"{self.bench} index {arch} is negative")
+            return arch
         if arch not in self.ids:
             raise ArchStringError(f"{self.bench} index {arch} out of range {self.ids.start}..{self.ids.stop - 1}")
         return arch

@@ -5,6 +5,7 @@
     nasdb.lookup("nb201", 1)                      # by official index
     nasdb.lookup("nb201", "|nor_conv_3x3~0|+...") # by the benchmark's own string
     nasdb.query("SELECT * FROM ground_truth LIMIT 5")
+    nasdb.network("nb201", 1, "cifar100", seed=0)  # the torch network the benchmark trained
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ __version__ = "0.1.0"
 
 from nasdb.api import arch_id, arch_key, archs, connect, ground_truth, lookup, query  # noqa: E402
 
-__all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "ground_truth", "query", "score", "__version__"]
+__all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "ground_truth", "query", "score", "network", "__version__"]
 # Evaluation lives in the subpackage: nasdb.evaluate.evaluate(con, Filters(...), Settings(...)).
 
 
@@ -22,3 +23,16 @@ def score(*args, **kwargs):
 
     return _score(*args, **kwargs)
 
+
+
+def network(bench: str, arch: object, dataset: str | None = None, seed: int | None = None, device=None):
+    """The network ``bench`` trained for ``arch`` (any encoding its space accepts, or an official index)
+    on ``dataset`` (None: the space's default), as a ``torch.nn.Module`` with BatchNorm and torch's
+    default initialisation, seeded by ``seed``, on ``device`` (CPU when None)."""
+    from nasdb import spaces
+    from nasdb.errors import NasdbError
+
+    space = spaces.get(bench)
+    if space.network is None:
+        raise NasdbError(f"{bench} has no network builder yet")
+    return space.network(spaces.spec_of(bench, arch), dataset, seed=seed, device=device)

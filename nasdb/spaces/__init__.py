@@ -16,7 +16,7 @@ from pathlib import Path
 from nasdb.errors import NasdbError
 from nasdb.spaces.protocol import Space, Spec, computational
 
-__all__ = ["Space", "Spec", "all_spaces", "bench_ids", "computational", "convert", "get", "CONVERSIONS"]
+__all__ = ["Space", "Spec", "all_spaces", "bench_ids", "computational", "convert", "get", "spec_of", "CONVERSIONS"]
 
 CONVERSIONS = ("official", "naslib", "index", "hash", "spec")
 
@@ -80,6 +80,11 @@ def convert(bench: str, arch: object, to: str, con=None):
     if to not in space.encodings:
         raise NasdbError(f"{bench} has no {to!r} encoding; it converts to index, {', '.join(space.encodings)}")
     return space.encodings[to](spec)
+
+
+def spec_of(bench: str, arch: object, con=None) -> Spec:
+    """The space's spec of ``arch`` (any encoding the space accepts, or an official index)."""
+    return _resolve(get(bench), arch, con)
 
 
 def _resolve(space: Space, arch: object, con) -> Spec:

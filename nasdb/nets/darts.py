@@ -19,35 +19,7 @@ import re
 import torch
 from torch import nn
 
-
-class Zero(nn.Module):
-    def __init__(self, stride: int):
-        super().__init__()
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, :, ::self.stride, ::self.stride].mul(0.0)
-
-
-class FactorizedReduce(nn.Module):
-    """ReLU, two stride-2 1x1 convs (the second one pixel shifted) concatenated, BN."""
-
-    def __init__(self, c_in: int, c_out: int, affine: bool = True):
-        super().__init__()
-        self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.conv_2 = nn.Conv2d(c_in, c_out - c_out // 2, 1, stride=2, bias=False)
-        self.bn = nn.BatchNorm2d(c_out, affine=affine)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.relu(x)
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
-
-
-def relu_conv_bn(c_in: int, c_out: int, kernel: int | tuple, stride: int | tuple = 1,
-                 padding: int | tuple = 0, affine: bool = True) -> nn.Sequential:
-    return nn.Sequential(nn.ReLU(inplace=False), nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False),
-                         nn.BatchNorm2d(c_out, affine=affine))
+from nasdb.nets.layers import FactorizedReduce, Zero, relu_conv_bn
 
 
 def dil_conv(c: int, kernel: int, stride: int, padding: int, dilation: int, affine: bool = True) -> nn.Sequential:
@@ -65,7 +37,7 @@ def sep_conv(c: int, kernel: int, stride: int, padding: int, dilation: int = 1, 
 def op(name: str, c: int, stride: int, affine: bool = True) -> nn.Module:
     """One cell op on ``c`` channels (names are validated by the space; an unknown one is a bug here)."""
     if name == "none":
-        return Zero(stride)
+        return Zero(c, stride)
     if name == "skip_connect":
         return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
     m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)

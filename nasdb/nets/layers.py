@@ -20,11 +20,30 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
-def relu_conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0) -> nn.Sequential:
-    """ReLU -> bias-free conv -> BatchNorm: the op order of NB201/NATS-Bench and TransNAS-Bench-101 cells."""
+def relu_conv_bn(c_in: int, c_out: int, kernel: int | tuple, stride: int | tuple = 1,
+                 padding: int | tuple = 0, affine: bool = True) -> nn.Sequential:
+    """ReLU -> bias-free conv -> BatchNorm: the op order of NB201/NATS-Bench, DARTS and TransNAS-Bench-101."""
     return nn.Sequential(nn.ReLU(inplace=False),
                          nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
-                         nn.BatchNorm2d(c_out))
+                         nn.BatchNorm2d(c_out, affine=affine))
+
+
+class FactorizedReduce(nn.Module):
+    """ReLU, two stride-2 1x1 convs (the second one a pixel shifted, zero-padded at the far edge)
+    concatenated, BN: a skip connection that halves the resolution. DARTS shifts without padding,
+    which gives the same values on even sizes; the padding (TransNAS-Bench-101's) also fits odd ones."""
+
+    def __init__(self, c_in: int, c_out: int, affine: bool = True):
+        super().__init__()
+        self.relu = nn.ReLU(inplace=False)
+        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(c_in, c_out - c_out // 2, 1, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        shifted = nn.functional.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]
+        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel: int, bn_momentum: float = 0.1, bn_eps: float = 1e-5) -> nn.Sequential:

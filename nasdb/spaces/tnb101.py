@@ -393,6 +393,27 @@ def _as_nb201(digits: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(MICRO_OPS[d] for d in digits)
 
 
+def _network(modules: tuple[int, ...], cell_digits: tuple[int, ...] | None, task: str | None, seed, device):
+    from nasdb.errors import NasdbError
+    from nasdb.nets import build, tnb101 as nets
+
+    task = task or TASKS[0]
+    if task not in TASKS:
+        raise NasdbError(f"unknown TransNAS-Bench-101 task {task!r}; expected one of {', '.join(TASKS)}")
+    cell = None if cell_digits is None else [MICRO_OPS[d] for d in cell_digits]
+    return build(lambda: nets.network(task, modules, cell), seed, device)
+
+
+def micro_network(digits: tuple[int, ...], task: str | None = None, seed: int | None = None, device=None):
+    """The official encoder '64-41414-<cell>' (micro cells) and ``task``'s decoder (default class_scene)."""
+    return _network(MICRO_SKELETON, digits, task, seed, device)
+
+
+def macro_network(digits: tuple[int, ...], task: str | None = None, seed: int | None = None, device=None):
+    """The official encoder '64-<digits>-basic' (ResNet basic blocks) and ``task``'s decoder."""
+    return _network(digits, None, task, seed, device)
+
+
 def _micro_space():
     from nasdb.spaces import nb201
     from nasdb.spaces.drawing import edge_cell
@@ -413,7 +434,7 @@ def _micro_space():
         cell_graph=lambda d: edge_op_graph(_micro_ops(d)), neighbours=micro_neighbours, shrinks=micro_shrinks,
         dot=lambda d: edge_cell(_micro_ops(d), "TNB101 micro cell"),
         surrogate=lambda d, task: surrogate(micro_key(d), task), graph_of=head_of,
-        surrogate_settings=dict(SURROGATE_DEFAULTS),
+        surrogate_settings=dict(SURROGATE_DEFAULTS), network=micro_network,
     )
 
 
@@ -439,7 +460,7 @@ def _macro_space():
         cell_graph=lambda d: chain_graph([_MODULE_NAMES[k] for k in d]), neighbours=macro_neighbours,
         dot=lambda d: chain(["stem", *[f"module {i + 1}\\n{_MODULE_NAMES[k]}" for i, k in enumerate(d)], "decoder"]),
         surrogate=lambda d, task: surrogate(macro_key(d), task), graph_of=head_of,
-        surrogate_settings=dict(SURROGATE_DEFAULTS),
+        surrogate_settings=dict(SURROGATE_DEFAULTS), network=macro_network,
     )
 
 

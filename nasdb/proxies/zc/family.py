@@ -1,0 +1,119 @@
+"""The ``zc`` scoring family: settings of a run and ``compute_chunk`` for the scoring harness.
+
+Per architecture the network is built once per distinct network of the benchmark's datasets
+(datasets whose networks are identical, such as NB201's ``cifar10`` and ``cifar10-valid``, share one
+build and one set of values, written under each dataset name), and every requested proxy is
+computed from it by :func:`nasdb.proxies.zc.suite.compute` with shared passes.
+
+Seeds, so that a value never depends on chunking, order or worker:
+* weights: ``seed_of(seed, bench, arch_key)`` (torch's default init, drawn in a forked RNG);
+* zen's Gaussian re-draw: ``seed_of(seed, bench, arch_key, "zen")``;
+* the batch: ``seed_of(seed, data, dataset)`` - the same images for every architecture of a run.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from functools import lru_cache
+
+import polars as pl
+
+from nasdb.proxies.zc import data as datasources, registry
+
+FAMILY = "zc"
+# NAS-Bench-Suite-Zero's batch sizes: its full NB201 files used 64, TNB101 32; NASLib's zc runner
+# default (also NB101's) is 32. Spaces Suite-Zero did not score default to 64.
+SUITE_ZERO_BATCH = {"nb201": 64, "tnb101_micro": 32, "tnb101_macro": 32, "nb101": 32}
+DEFAULT_BATCH = 64
+DEFAULT_DATA = "fashion-mnist"
+DEFAULT_INPUT = (3, 32, 32)
+
+
+def default_batch_size(bench: str) -> int:
+    return SUITE_ZERO_BATCH.get(bench, DEFAULT_BATCH)
+
+
+def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, data: str = DEFAULT_DATA,
+             batch_size: int | None = None, seed: int = 0, datasets: list[str] | tuple[str, ...] | None = None
+             ) -> dict:
+    """Everything that determines a zc run's values (stored as the run's settings)."""
+    from nasdb.errors import NasdbError
+    from nasdb.spaces import get
+
+    space = get(bench)
+    if space.network is None:
+        raise NasdbError(f"{bench} has no network builder yet, so its zero-cost proxies cannot be computed")
+    names = registry.check(list(proxies) if proxies else list(registry.NAMES))
+    chosen = tuple(datasets) if datasets else space.datasets
+    unknown = [d for d in chosen if d not in space.datasets]
+    if unknown:
+        raise NasdbError(f"unknown {bench} dataset {unknown[0]!r}; expected one of {', '.join(space.datasets)}")
+    batch = batch_size or default_batch_size(bench)
+    if batch < 1:
+        raise NasdbError(f"--batch-size must be a positive number of images, got {batch}")
+    return {
+        "family": FAMILY, "implementation": registry.IMPLEMENTATION, "bench": bench,
+        "proxies": list(names), "datasets": list(chosen),
+        "data": datasources.parse(data) if any(registry.PROXIES[n].needs_data for n in names) else "synthetic",
+        "batch_size": batch, "seed": seed,
+        "weights": "torch default init of the benchmark's network, seeded per (seed, bench, arch_key)",
+        "batch": "one batch per (seed, data, dataset), the same for every architecture",
+        "mode": "train (BatchNorm on batch statistics), CPU, float32 (synflow float64)",
+    }
+
+
+def seed_of(*parts: object) -> int:
+    """A stable 63-bit seed from the parts' text (independent of Python's hash randomisation)."""
+    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") >> 1
+
+
+def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> pl.DataFrame:
+    """Rows (arch_id, dataset, proxy, value, note) for the chunk's architectures; a NaN value is
+    stored as NULL with the reason in ``note``."""
+    import torch
+
+    from nasdb.proxies.zc import suite
+    from nasdb.spaces import get
+
+    torch.set_num_threads(1)  # chunks run one per core; a proxy pass is too small to split
+    space = get(bench)
+    names = settings["proxies"]
+    rows: dict[str, list] = {"arch_id": [], "dataset": [], "proxy": [], "value": [], "note": []}
+    for arch_id, arch_key in items:
+        spec = space.parse(arch_key)
+        for datasets in _network_groups(bench, tuple(settings["datasets"])):
+            net = space.network(spec, datasets[0], seed=seed_of(settings["seed"], bench, arch_key))
+            shape = tuple(getattr(net, "input_shape", DEFAULT_INPUT))
+            batch = _batch(settings["data"], settings["batch_size"], seed_of(settings["seed"], settings["data"], datasets[0]),
+                           shape, suite.n_outputs(net))
+            values = suite.compute(net, batch, names, seed=seed_of(settings["seed"], bench, arch_key, "zen"))
+            for d in datasets:
+                for name in names:
+                    v = values[name]
+                    ok = math.isfinite(v)
+                    rows["arch_id"].append(arch_id)
+                    rows["dataset"].append(d)
+                    rows["proxy"].append(name)
+                    rows["value"].append(v if ok else None)
+                    rows["note"].append(None if ok else f"{name} undefined for this network ({v})")
+    return pl.DataFrame(rows, schema={"arch_id": pl.Int64, "dataset": pl.String, "proxy": pl.String,
+                                      "value": pl.Float64, "note": pl.String})
+
+
+@lru_cache(maxsize=8)
+def _batch(data: str, batch_size: int, seed: int, shape: tuple[int, ...], n_classes: int):
+    return datasources.draw(data, batch_size, seed, shape, n_classes)
+
+
+@lru_cache(maxsize=32)
+def _network_groups(bench: str, datasets: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Datasets whose networks are the same module structure and input, grouped (order kept)."""
+    from nasdb.spaces import get
+
+    space = get(bench)
+    spec = space.parse(next(iter(space.enumerate())))
+    groups: dict[str, list[str]] = {}
+    for d in datasets:
+        net = space.network(spec, d, seed=0)
+        groups.setdefault(f"{getattr(net, 'input_shape', DEFAULT_INPUT)}|{net!r}", []).append(d)
+    return tuple(tuple(g) for g in groups.values())

@@ -1,0 +1,329 @@
+"""Every requested zero-cost proxy of one network on one batch, with the passes shared between them.
+
+Passes, each run only if a requested proxy needs it (``PASSES``):
+
+* weights (no forward): params, n_trainable_layers, l2_norm.
+* shapes: flops is counted from the Conv2d/Linear output sizes seen in whichever forward runs first
+  (a one-image forward under ``no_grad`` in eval mode if no other pass runs).
+* codes: one forward under ``no_grad`` with hooks on the ReLUs: nwot's kernel and swap's patterns.
+* gradients: ONE forward with the input requiring grad, then (a) the input gradient of the summed
+  output -> jacov, epe_nas; (b) the loss gradient w.r.t. the Conv2d/Linear weights -> grad_norm, snip,
+  plain, and fisher (activations x their gradients, caught by hooks on the layer outputs); (c) if grasp
+  is asked, that gradient is taken with ``create_graph`` and differentiated once more (Hessian-gradient
+  product), which is exactly the reference's second pass on the same batch.
+* halves: two loss backward passes on the two halves of the batch -> zico.
+* first sample: a ``no_grad`` forward of the batch's first image -> meco (its definition is per image).
+* synflow: |weights|, BatchNorm bypassed, float64, an all-ones input; changes the weights.
+* zen: weights re-drawn N(0, 1), two Gaussian inputs under ``no_grad``; changes the weights. The
+  BatchNorm term reads the running variance each BatchNorm would hold after these two forwards from
+  fresh statistics (momentum 0.1), as the Zen-NAS code does, whether or not the layer tracks it.
+The network is in train mode throughout (BatchNorm on batch statistics), as in the reference code.
+``compute`` consumes the network (synflow and zen rewrite its weights): build one per call.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from nasdb.proxies.zc import measures, registry
+from nasdb.proxies.zc.data import Batch
+
+WEIGHTED = (nn.Conv2d, nn.Linear)
+ZEN_MIXUP = 0.01
+
+PASSES = {
+    "weights": ("params", "n_trainable_layers", "l2_norm"),
+    "codes": ("nwot", "swap"),
+    "gradients": ("jacov", "epe_nas", "grad_norm", "snip", "plain", "grasp", "fisher"),
+    "halves": ("zico",),
+    "first_sample": ("meco",),
+    "synflow": ("synflow",),
+    "zen": ("zen",),
+}
+_FORWARD_PASSES = ("codes", "gradients", "halves", "first_sample")
+
+
+def weighted_layers(net: nn.Module) -> list[nn.Module]:
+    """The layers the weight-based proxies sum over (Conv2d and Linear, as the reference code)."""
+    return [m for m in net.modules() if isinstance(m, WEIGHTED)]
+
+
+def n_outputs(net: nn.Module) -> int:
+    """Classes of a classifier: the output width of its last Linear layer."""
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("the network has no Linear layer to read its number of classes from")
+    return linears[-1].out_features
+
+
+def compute(net: nn.Module, batch: Batch, names: list[str] | tuple[str, ...], seed: int,
+            loss_fn: Callable = F.cross_entropy) -> dict[str, float]:
+    """{proxy: value} for ``names`` (NaN where undefined). ``seed`` drives zen's Gaussian draws.
+
+    Consumes ``net``. Each value equals what computing that proxy alone on a fresh copy of the same
+    network and batch gives (tests check it), so sharing passes never changes a number.
+    """
+    want = set(registry.check(names))
+    needed = [p for p, covers in PASSES.items() if want & set(covers)]
+    out: dict[str, float] = {}
+    net.train()
+    layers = weighted_layers(net)
+    flops = _FlopCounter(net) if "flops" in want else None
+    if "weights" in needed:
+        out.update(_weights(net, layers))
+    if flops is not None and not set(needed) & set(_FORWARD_PASSES):
+        with torch.no_grad():
+            net.eval()
+            net(batch.x[:1])
+            net.train()
+    if "codes" in needed:
+        out.update(_codes(net, batch.x))
+    if "gradients" in needed:
+        out.update(_gradients(net, layers, batch, loss_fn, want))
+    if "halves" in needed:
+        out["zico"] = _zico(net, layers, batch, loss_fn)
+    if "first_sample" in needed:
+        out["meco"] = _meco(net, batch.x[:1])
+    if flops is not None:
+        out["flops"] = flops.close()
+    if "synflow" in needed:
+        out["synflow"] = _synflow(net, layers, tuple(batch.x.shape[1:]))
+    if "zen" in needed:
+        out["zen"] = _zen(net, tuple(batch.x.shape), seed)
+    return {n: out[n] for n in registry.NAMES if n in want}
+
+
+class _FlopCounter:
+    """Operations of one image in the first forward, with the rules of the torchstat counter
+    (tensorwatch) that NAS-Bench-Suite-Zero used: Conv2d/Linear multiply-accumulates (+1 per output
+    for a bias), BatchNorm 1 per element (2 if affine), ReLU 1 per element, pooling k*k per output
+    element (global pooling: 1 per input element)."""
+
+    def __init__(self, net: nn.Module):
+        self.ops = 0.0
+        self.done = False
+        self.handles = [m.register_forward_hook(self._hook) for m in net.modules() if isinstance(m, _COUNTED)]
+        self.handles.append(net.register_forward_hook(self._finish))
+
+    def _finish(self, *args) -> None:
+        self.done = True
+
+    def _hook(self, m: nn.Module, inputs, output: torch.Tensor) -> None:
+        if not self.done:
+            self.ops += _ops(m, inputs[0][0], output[0])
+
+    def close(self) -> float:
+        for h in self.handles:
+            h.remove()
+        return self.ops / 1e6
+
+
+_COUNTED = (nn.Conv2d, nn.Linear, _BatchNorm, nn.ReLU, nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d)
+
+
+def _ops(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
+    """Operations of module ``m`` for one image (``x``, ``y``: its input and output without batch dim)."""
+    if isinstance(m, nn.Conv2d):
+        return y.numel() * ((m.in_channels // m.groups) * math.prod(m.kernel_size) + (m.bias is not None))
+    if isinstance(m, nn.Linear):
+        return y.numel() * (m.in_features + (m.bias is not None))
+    if isinstance(m, _BatchNorm):
+        return x.numel() * (2 if m.affine else 1)
+    if isinstance(m, nn.ReLU):
+        return x.numel()
+    if isinstance(m, nn.AdaptiveAvgPool2d):
+        return x.numel()
+    k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size, m.kernel_size)
+    return y.numel() * k[0] * k[1]
+
+
+def _weights(net: nn.Module, layers: list[nn.Module]) -> dict[str, float]:
+    with torch.no_grad():
+        return {"params": sum(p.numel() for p in net.parameters() if p.requires_grad) / 1e6,
+                "n_trainable_layers": float(len(layers)),
+                "l2_norm": measures.l2_norm([m.weight for m in layers])}
+
+
+def _codes(net: nn.Module, x: torch.Tensor) -> dict[str, float]:
+    """nwot's kernel and swap's packed patterns from one forward with ReLU hooks."""
+    n = len(x)
+    kernel = np.zeros((n, n))
+    packed: list[np.ndarray] = []
+
+    def hook(m, inputs, output):
+        active = (inputs[0] > 0).reshape(n, -1)
+        a = active.double()
+        nonlocal kernel
+        kernel += (a @ a.T + (1 - a) @ (1 - a).T).numpy()
+        if inputs[0].dim() == 4:  # swap reads ReLUs fed by feature maps
+            packed.append(np.packbits(active.numpy(), axis=0).T)
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            net(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return {"nwot": measures.nwot(kernel), "swap": measures.swap(packed)}
+
+
+def _gradients(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable,
+               want: set[str]) -> dict[str, float]:
+    """One forward; the input Jacobian, the loss gradient (with fisher's hooks) and, for grasp, the
+    Hessian-gradient product, all from that forward's graph."""
+    jac = bool(want & {"jacov", "epe_nas"})
+    second = "grasp" in want
+    catching = {"on": False}
+    fisher_terms: dict[int, float] = {}
+
+    def hook(m, inputs, output):
+        if not output.requires_grad:
+            return
+
+        def on_grad(grad, m=m, output=output):
+            if catching["on"]:
+                fisher_terms[id(m)] = fisher_terms.get(id(m), 0.0) + measures.fisher_layer(
+                    output.detach(), grad.detach(), m.weight.shape)
+        output.register_hook(on_grad)
+
+    handles = [m.register_forward_hook(hook) for m in layers] if "fisher" in want else []
+    out: dict[str, float] = {}
+    try:
+        x = batch.x.clone().requires_grad_(jac)
+        net.zero_grad(set_to_none=True)
+        y = net(x)
+        if jac:
+            (jx,) = torch.autograd.grad(y.sum(), x, retain_graph=True)
+            jx = jx.reshape(len(jx), -1).numpy()
+            if "jacov" in want:
+                out["jacov"] = measures.jacov(jx)
+            if "epe_nas" in want:
+                out["epe_nas"] = measures.epe_nas(jx, batch.y.numpy(), y.shape[-1])
+        if want & {"grad_norm", "snip", "plain", "grasp", "fisher"}:
+            weights = [m.weight for m in layers]
+            catching["on"] = True
+            raw = torch.autograd.grad(loss_fn(y, batch.y), weights, create_graph=second, allow_unused=True)
+            catching["on"] = False
+            grads = [torch.zeros_like(w) if g is None else g.detach() for w, g in zip(weights, raw)]
+            wd = [w.detach() for w in weights]
+            out.update(grad_norm=measures.grad_norm(grads), snip=measures.snip(wd, grads),
+                       plain=measures.plain(wd, grads), fisher=sum(fisher_terms.values()))
+            if second:
+                z = sum((g * r).sum() for g, r in zip(grads, raw) if r is not None)
+                hg = torch.autograd.grad(z, weights, allow_unused=True) if torch.is_tensor(z) and z.requires_grad \
+                    else [None] * len(weights)
+                out["grasp"] = measures.grasp(wd, [torch.zeros_like(w) if h is None else h for w, h in zip(wd, hg)])
+    finally:
+        for h in handles:
+            h.remove()
+        net.zero_grad(set_to_none=True)
+    return {k: v for k, v in out.items() if k in want}
+
+
+def _zico(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable) -> float:
+    n = len(batch.x)
+    if n < 2:
+        return math.nan
+    halves = []
+    weights = [m.weight for m in layers]
+    for sl in (slice(0, n // 2), slice(n // 2, n)):
+        raw = torch.autograd.grad(loss_fn(net(batch.x[sl]), batch.y[sl]), weights, allow_unused=True)
+        halves.append([torch.zeros_like(w) if g is None else g.detach() for w, g in zip(weights, raw)])
+    return measures.zico(halves)
+
+
+def _meco(net: nn.Module, x1: torch.Tensor) -> float:
+    values: list[float] = []
+
+    def hook(m, inputs, output):
+        if torch.is_tensor(output) and output.dim() == 4:
+            values.append(measures.meco_feature(output[0]))
+
+    handles = [m.register_forward_hook(hook) for m in net.modules()]
+    try:
+        with torch.no_grad():
+            net(x1)
+    finally:
+        for h in handles:
+            h.remove()
+    finite = [v for v in values if math.isfinite(v)]
+    return float(sum(finite)) if finite else math.nan
+
+
+def _synflow(net: nn.Module, layers: list[nn.Module], shape: tuple[int, ...]) -> float:
+    net.double()
+    with torch.no_grad():
+        for t in net.state_dict().values():
+            if t.is_floating_point():
+                t.abs_()
+    bns = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+    for m in bns:
+        m.forward = _identity  # the definition removes BatchNorm (reference: synflow with bn=False)
+    try:
+        net.zero_grad(set_to_none=True)
+        net(torch.ones((1, *shape), dtype=torch.float64)).sum().backward()
+        total = sum(float((m.weight.detach() * m.weight.grad).abs().sum()) for m in layers if m.weight.grad is not None)
+    finally:
+        for m in bns:
+            del m.forward
+        net.zero_grad(set_to_none=True)
+        net.float()
+    return measures.synflow_log(total)
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
+    g = torch.Generator().manual_seed(seed)
+    net.float()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, WEIGHTED):
+                nn.init.normal_(m.weight, generator=g)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, _BatchNorm) and m.affine:
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        x = torch.randn(shape, generator=g)
+        mixed = x + ZEN_MIXUP * torch.randn(shape, generator=g)
+        variances: dict[nn.Module, list[torch.Tensor]] = {}
+        feats: list[torch.Tensor] = []
+        pools = [m for m in net.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
+        bns = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+
+        def bn_hook(m, inputs):
+            variances.setdefault(m, []).append(inputs[0].var(dim=[0, *range(2, inputs[0].dim())], unbiased=True))
+
+        def pool_hook(m, inputs):
+            feats.append(inputs[0])
+
+        handles = [m.register_forward_pre_hook(bn_hook) for m in bns]
+        if pools:
+            handles.append(pools[-1].register_forward_pre_hook(pool_hook))
+        try:
+            y1 = net(x)
+            y2 = net(mixed)
+        finally:
+            for h in handles:
+                h.remove()
+        # the running variance each BatchNorm holds after the two forwards from fresh statistics (1),
+        # which is what the reference code reads
+        running = []
+        for m in bns:
+            mom = 0.1 if m.momentum is None else m.momentum
+            v = torch.ones_like(variances[m][0])
+            for batch_var in variances[m]:
+                v = (1 - mom) * v + mom * batch_var
+            running.append(v)
+        f1, f2 = (feats[0], feats[1]) if pools else (y1, y2)
+        return measures.zen(f1.reshape(len(f1), -1), f2.reshape(len(f2), -1), running)

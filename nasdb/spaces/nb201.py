@@ -196,6 +196,7 @@ def surrogate(cell: Cell, stages: int = 3, cells_per_stage: int = 1, stem_channe
 
 # classifier width per dataset; cifar10 and cifar10-valid train the same network on other splits
 NUM_CLASSES = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-120": 120}
+IMAGE_SIZE = {"cifar10": 32, "cifar10-valid": 32, "cifar100": 32, "ImageNet16-120": 16}
 
 
 def network(cell: Cell, dataset: str | None = None, seed: int | None = None, device=None):
@@ -286,6 +287,7 @@ def _space():
         cell_graph=cell_graph, neighbours=neighbours, dot=dot, shrinks=shrinks,
         surrogate=lambda cell, dataset: surrogate(cell), graph_of=lambda dataset: "",
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
+        input_shape=lambda dataset: (3, IMAGE_SIZE[dataset], IMAGE_SIZE[dataset]),
     )
 
 

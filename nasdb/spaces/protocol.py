@@ -63,6 +63,8 @@ class Space:
     chunk_order: str = "arch_id"                 # archs column(s) to cut scoring chunks in
     # the network as the benchmark trained it: (spec, dataset=None, seed=None) -> torch.nn.Module
     network: Callable[..., Any] | None = field(default=None, compare=False)
+    # the image shape (C, H, W) that network takes for a dataset (zero-cost proxies draw batches of it)
+    input_shape: Callable[[str], tuple[int, int, int]] = field(default=lambda dataset: (3, 32, 32), compare=False)
     # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)
     shrinks: Callable[[Spec], list[str]] | None = None
 

@@ -26,7 +26,6 @@ FAMILY = "zc"
 SUITE_ZERO_BATCH = {"nb201": 64, "tnb101_micro": 32, "tnb101_macro": 32, "nb101": 32}
 DEFAULT_BATCH = 64
 DEFAULT_DATA = "fashion-mnist"
-DEFAULT_INPUT = (3, 32, 32)
 
 
 def default_batch_size(bench: str) -> int:
@@ -81,9 +80,9 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
     rows: dict[str, list] = {"arch_id": [], "dataset": [], "proxy": [], "value": [], "note": []}
     for arch_id, arch_key in items:
         spec = space.parse(arch_key)
-        for datasets in _network_groups(bench, tuple(settings["datasets"])):
+        for datasets in _network_groups(bench, tuple(settings["datasets"]), arch_key):
             net = space.network(spec, datasets[0], seed=seed_of(settings["seed"], bench, arch_key))
-            shape = tuple(getattr(net, "input_shape", DEFAULT_INPUT))
+            shape = space.input_shape(datasets[0])
             batch = _batch(settings["data"], settings["batch_size"], seed_of(settings["seed"], settings["data"], datasets[0]),
                            shape, suite.n_outputs(net))
             values = suite.compute(net, batch, names, seed=seed_of(settings["seed"], bench, arch_key, "zen"))
@@ -105,15 +104,19 @@ def _batch(data: str, batch_size: int, seed: int, shape: tuple[int, ...], n_clas
     return datasources.draw(data, batch_size, seed, shape, n_classes)
 
 
-@lru_cache(maxsize=32)
-def _network_groups(bench: str, datasets: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """Datasets whose networks are the same module structure and input, grouped (order kept)."""
+_groups: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], ...]] = {}
+
+
+def _network_groups(bench: str, datasets: tuple[str, ...], arch_key: str) -> tuple[tuple[str, ...], ...]:
+    """Datasets whose networks have the same modules and input shape, grouped in order (probed once
+    per benchmark on ``arch_key``'s network: whether heads differ does not depend on the cell)."""
     from nasdb.spaces import get
 
-    space = get(bench)
-    spec = space.parse(next(iter(space.enumerate())))
-    groups: dict[str, list[str]] = {}
-    for d in datasets:
-        net = space.network(spec, d, seed=0)
-        groups.setdefault(f"{getattr(net, 'input_shape', DEFAULT_INPUT)}|{net!r}", []).append(d)
-    return tuple(tuple(g) for g in groups.values())
+    if (bench, datasets) not in _groups:
+        space = get(bench)
+        spec = space.parse(arch_key)
+        found: dict[str, list[str]] = {}
+        for d in datasets:
+            found.setdefault(f"{space.input_shape(d)}|{space.network(spec, d, seed=0)!r}", []).append(d)
+        _groups[(bench, datasets)] = tuple(tuple(g) for g in found.values())
+    return _groups[(bench, datasets)]

@@ -179,9 +179,10 @@ def test_cli_eval_and_leaderboard(nb201_db, tmp_path, capsys):
     assert cli.main(["--db", str(path), "leaderboard", "--bench", "nb201", "--dataset", "cifar10-valid",
                      "--population", "sample:300:1", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    table = pl.read_csv(out[out.index("rank,"):].encode())
+    table = pl.read_csv(out[out.index("group,"):].encode())
     assert set(table["proxy"]) == {"synth", "c10only", "n_conv"}
-    assert table["spearman"].to_list() == sorted(table["spearman"], reverse=True)
+    for _, group in table.group_by("group"):  # ranked within groups of equal arch sets
+        assert group["spearman"].to_list() == sorted(group["spearman"], reverse=True)
     assert table.filter(pl.col("proxy") == "n_conv")["n"][0] == 300 >= table.filter(pl.col("proxy") == "synth")["n"][0]
     assert cli.main(["--db", str(path), "eval", "--bench", "nb999"]) == 2
     assert "unknown bench 'nb999'" in capsys.readouterr().err
@@ -218,19 +219,21 @@ def test_leaderboard_common_uses_the_shared_archs(toy_db):
     assert rows["A"]["n"] == rows["B"]["n"] == len(shared) == 5
     assert rows["A"]["spearman"] == pytest.approx(stats.spearmanr([a[i] for i in shared], shared)[0])
     assert rows["B"]["spearman"] == pytest.approx(stats.spearmanr([b[i] for i in shared], shared)[0])
-    assert table["rank"].to_list() == [1, 2] and table["spearman"][0] >= table["spearman"][1]
+    assert table["rank"].to_list() == [1, 2, 3] and table["spearman"].is_sorted(descending=True)
+    assert set(table["proxy"]) == {"A", "B", "n_conv"}  # the n_conv baseline is in every leaderboard
     with pytest.raises(EvaluationError, match="no stored correlations"):
         leaderboard(toy_db, "toy", "d")
     evaluate(toy_db, Filters(), Settings(bootstrap=100), progress=False)
     own, _ = leaderboard(toy_db, "toy", "d", sources=["test"])
-    assert dict(own.select("proxy", "n").iter_rows()) == {"A": 8, "B": 6}
+    assert dict(own.filter(pl.col("computed") == "stored").select("proxy", "n").iter_rows()) == {"A": 8, "B": 6,
+                                                                                              "n_conv": 10}
 
 
 def test_unique_and_non_degenerate_populations(toy_db):
     toy_db.execute("UPDATE archs SET iso_class = arch_id - arch_id % 2, is_degenerate = (arch_id = 7)")
     evaluate(toy_db, Filters(proxies=["A"]), Settings(population="unique", bootstrap=0), progress=False)
     evaluate(toy_db, Filters(proxies=["A"]), Settings(population="non_degenerate", bootstrap=0), progress=False)
-    n = dict(toy_db.sql("SELECT population, n FROM correlations").fetchall())
+    n = dict(toy_db.sql("SELECT population, n FROM correlations WHERE proxy = 'A'").fetchall())
     assert n == {"unique": 4, "non_degenerate": 7}  # A on archs 0,2,4,6 / 0-6
 
 
@@ -238,7 +241,8 @@ def test_set_population_from_arch_sets(toy_db):
     _insert(toy_db, "arch_sets", pl.DataFrame({"bench": "toy", "arch_id": [1, 2, 3, 5, 7], "set_name": "pub:list",
                                                "source": "test"}))
     evaluate(toy_db, Filters(proxies=["A"]), Settings(population="set:pub:list", bootstrap=0), progress=False)
-    assert toy_db.sql("SELECT n FROM correlations WHERE population = 'set:pub:list'").fetchall() == [(5,)]
+    assert toy_db.sql("SELECT n FROM correlations WHERE population = 'set:pub:list' AND proxy = 'A'"
+                      ).fetchall() == [(5,)]
     with pytest.raises(EvaluationError, match="no toy arch set named 'nope'; sets: pub:list"):
         evaluate(toy_db, Filters(), Settings(population="set:nope"), progress=False)
 

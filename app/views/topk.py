@@ -44,7 +44,7 @@ key_params = (bench, target.dataset, target.split, target.metric, target.epochs,
 
 st.subheader("Stored top-k evaluation (`nasdb eval`)")
 if ui.require("topk", "Top-k evaluations", "nasdb eval"):
-    stored = ui.query(f"SELECT k_spec, k, n, precision_at_k, best_true, mean_true, best_percentile, note "
+    stored = ui.query(f"SELECT k_spec, k, n, precision_at_k, ndcg_at_k, best_true, mean_true, best_percentile, note "
                       f"FROM topk WHERE {KEY_SQL} AND proxy = ? AND proxy_source = ? ORDER BY k",
                       *key_params, proxy.proxy, proxy.source)
     ui.table_or_note(stored, f"No stored top-k rows for {proxy.label} with this target and population.",

@@ -34,16 +34,26 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     from nasdb import api, tables
-    from nasdb.evaluate.leaderboard import leaderboard
+    from nasdb.evaluate.leaderboard import leaderboard, warnings
 
     con = api.connect(args.db, read_only=True)
     table, source = leaderboard(con, args.bench, args.dataset, args.metric, args.split, args.population,
                                 args.common, args.proxy, args.source, args.bootstrap, args.seed)
-    if args.format == "table":
-        tables.show(_readable(table), title=source, max_rows=200, more="use --format csv to see every row")
+    for line in warnings(table):
+        print(f"nasdb: warning: {line}", file=sys.stderr)
+    if args.format != "table":
+        tables.write(table, args.format, args.output, max_rows=200)
         return 0
-    tables.write(table, args.format, args.output, max_rows=200)
+    groups = table.partition_by("group", maintain_order=True)
+    print(source if len(groups) == 1 else f"{source}\nproxies are ranked within groups measured on the same "
+          "archs (baselines recomputed on each group's archs are marked 'now'; --common ranks all on one set)")
+    for group in groups:
+        g, n = group["group"][0], group["group_n"][0]
+        tables.show(_readable(group), title=f"group {g}: {n:,} archs", max_rows=200,
+                    more="use --format csv to see every row")
     return 0
 
 
@@ -61,4 +71,5 @@ def _readable(table: pl.DataFrame) -> pl.DataFrame:
 
     return table.select("rank", "proxy", source="proxy_source", n="n", spearman=with_ci("spearman"),
                         kendall=with_ci("kendall"),
-                        no_value=pl.col("n_missing") + pl.col("n_null") + pl.col("n_nan") + pl.col("n_inf"))
+                        no_value=pl.col("n_missing") + pl.col("n_null") + pl.col("n_nan") + pl.col("n_inf"),
+                        computed="computed")

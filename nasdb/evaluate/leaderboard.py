@@ -1,5 +1,12 @@
 """A ranked table of proxies for one ground-truth target, read from the stored evaluation.
 
+Like is compared with like: proxies are ranked only against proxies measured on exactly the same
+architectures. Each proxy's covered archs (finite proxy and ground truth) define its group; groups are
+labelled A, B, ... from the largest, each with its n, and ranks restart in every group. The trivial
+baselines (pairing.BASELINES: n_conv, n_trainable_layers, params, FLOPs) appear in every group: where a
+baseline covers more archs than the group, it is recomputed now on the group's archs. A group smaller
+than SMALL_N gets a warning: at n = 26 a Spearman rho has a 95% interval about +-0.4 wide.
+
 With ``common``, every proxy is judged on the same architectures (those all the listed proxies have a
 finite value for), so a proxy covering all 15,625 NB201 cells and a peer proxy published for 9,445 of
 them are compared like for like. Stored ``arch_set = 'common'`` rows are used when they were made for
@@ -7,15 +14,19 @@ exactly the listed proxies; otherwise the correlations are computed now (not sto
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import string
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from nasdb import store
-from nasdb.evaluate import pairing, population, runner
+from nasdb.evaluate import correlation, pairing, population, runner
 from nasdb.evaluate.errors import EvaluationError
 
+SMALL_N = 100
 COLUMNS = ["proxy", "proxy_source", "proxy_dataset", "n", "spearman", "spearman_lo", "spearman_hi", "kendall",
            "kendall_lo", "kendall_hi", "n_missing", "n_null", "n_nan", "n_inf", "note"]
 
@@ -67,15 +78,84 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
         stored = stored.filter((pl.col("gt_source") == t.gt_source) & pl.col("epochs").eq_missing(t.epochs))
         source = (f"computed now on the archs all {stored.height} proxies share ({bench} {t.label()}, population "
                   f"{population_name}, {bootstrap} bootstrap resamples, seed {seed}; not stored)")
-    table = stored.select(COLUMNS).sort("spearman", descending=True, nulls_last=True)
-    return table.with_row_index("rank", offset=1), source
+    table = _grouped(con, bench, t, population_name, common, stored.select(COLUMNS), proxies, sources, bootstrap,
+                     seed)
+    return table, source
+
+
+def warnings(table: pl.DataFrame) -> list[str]:
+    """One line per group too small to rank reliably."""
+    small = table.filter(pl.col("group_n") < SMALL_N).select("group", "group_n").unique(maintain_order=True)
+    return [f"group {g}: only n = {n} archs; rank correlations this small are noisy (95% CIs about "
+            f"+-{2 / max(n - 1, 1) ** 0.5:.2f}), read the CIs, not the order" for g, n in small.iter_rows()]
+
+
+def _pairs(con, bench: str, t: pairing.Target, pop_name: str, proxies, sources) -> dict:
+    """(proxy, source) -> its current finite pairs with the target (what each stored row was computed on)."""
+    jobs = runner._jobs(con, runner.Filters(bench, t.dataset, proxies, sources, t.split, t.metric),
+                        population.parse(pop_name), "all")
+    return next((j.proxies for j in jobs if j.target == t), {})
+
+
+def _grouped(con, bench: str, t: pairing.Target, pop_name: str, common: bool, table: pl.DataFrame, proxies,
+             sources, bootstrap: int, seed: int) -> pl.DataFrame:
+    """``table`` with columns group, group_n, rank (within the group), computed; baselines in every group."""
+    pairs = _pairs(con, bench, t, pop_name, proxies, sources)
+
+    def coverage(proxy: str, source: str, n: int) -> str:
+        p = pairs.get((proxy, source))
+        if common or p is None or p.x.size != n:  # a common set, or rows that predate the current values
+            return f"common n={n}" if common else f"n={n}"
+        return hashlib.sha1(p.arch_id.tobytes()).hexdigest()
+
+    table = table.with_columns(
+        coverage=pl.struct("proxy", "proxy_source", "n").map_elements(
+            lambda r: coverage(r["proxy"], r["proxy_source"], r["n"] or 0), return_dtype=pl.Utf8),
+        computed=pl.lit("stored"))
+    extra = []
+    if not common:
+        for cov, members in table.partition_by("coverage", as_dict=True).items():
+            member = next((pairs[k] for k in members.select("proxy", "proxy_source").iter_rows() if k in pairs), None)
+            if member is None or members["proxy"].is_in(pairing.BASELINES).all():
+                continue
+            for (proxy, source), p in pairs.items():
+                if proxy not in pairing.BASELINES or (proxy, source) in set(members.select("proxy", "proxy_source")
+                                                                            .iter_rows()):
+                    continue
+                if np.isin(member.arch_id, p.arch_id).all():
+                    extra.append(_baseline_row(p.subset(member.arch_id), proxy, source, cov[0], bootstrap, seed))
+    if extra:
+        table = pl.concat([table, pl.DataFrame(extra, schema=table.schema)], how="vertical")
+    sizes = table.group_by("coverage").agg(group_n=pl.col("n").max()).sort("group_n", "coverage", descending=True)
+    labels = sizes.with_columns(group=pl.Series([_label(i) for i in range(sizes.height)], dtype=pl.Utf8))
+    table = table.join(labels, on="coverage").sort(["group_n", "group", "spearman"], descending=True,
+                                                   nulls_last=True)
+    table = table.with_columns(rank=pl.int_range(1, pl.len() + 1).over("group").cast(pl.UInt32))
+    return table.select("group", "group_n", "rank", *COLUMNS, "computed")
+
+
+def _label(i: int) -> str:
+    return string.ascii_uppercase[i] if i < 26 else f"G{i + 1}"
+
+
+def _baseline_row(p: pairing.Pairs, proxy: str, source: str, coverage: str, bootstrap: int, seed: int) -> dict:
+    """A baseline's correlation on one group's archs, computed now (the stored row used its own coverage)."""
+    c = correlation.correlate(p.x, p.goodness, bootstrap, seed)
+    return {"proxy": proxy, "proxy_source": source, "proxy_dataset": p.proxy_dataset, "n": c.n,
+            "spearman": c.spearman, "spearman_lo": c.spearman_lo, "spearman_hi": c.spearman_hi,
+            "kendall": c.kendall, "kendall_lo": c.kendall_lo, "kendall_hi": c.kendall_hi,
+            "n_missing": p.n_population - p.x.size, "n_null": 0, "n_nan": 0, "n_inf": 0,
+            "note": c.note or "baseline recomputed on this group's archs", "coverage": coverage, "computed": "now"}
 
 
 def _check_known(con: duckdb.DuckDBPyConnection, bench: str, proxies: list[str] | None,
                  sources: list[str] | None) -> None:
     """A misspelled --proxy or --source is named with the known values (running `nasdb eval` would not help)."""
     known = store.frame(con, "SELECT DISTINCT proxy, source FROM proxies WHERE bench = ?", [bench])
-    names = {"proxy": {*known["proxy"], "n_conv"}, "source": {*known["source"], pairing.BASELINE_SOURCE}}
+    costs = store.frame(con, "SELECT DISTINCT lower(metric) AS proxy, 'cost:' || source AS source FROM costs "
+                             "WHERE bench = ? AND lower(metric) IN ('params', 'flops')", [bench])
+    names = {"proxy": {*known["proxy"], *costs["proxy"], "n_conv"},
+             "source": {*known["source"], *costs["source"], pairing.BASELINE_SOURCE}}
     for what, wanted in (("proxy", proxies), ("source", sources)):
         unknown = sorted(set(wanted or []) - names[what])
         if unknown:
@@ -88,9 +168,9 @@ def _stored(con, t: pairing.Target, bench: str, pop: str, arch_set: str, proxies
            "AND epochs IS NOT DISTINCT FROM ? AND gt_source = ? AND population = ? AND arch_set = ?")
     params = [bench, t.dataset, t.split, t.metric, t.epochs, t.gt_source, pop, arch_set]
     for col, wanted in (("proxy", proxies), ("proxy_source", sources)):
-        if wanted:
-            sql += f" AND {col} IN ({', '.join('?' * len(wanted))})"
-            params += wanted
+        if wanted:  # the baselines are in every leaderboard
+            sql += f" AND ({col} IN ({', '.join('?' * len(wanted))}) OR proxy IN ({', '.join('?' * len(pairing.BASELINES))}))"
+            params += [*wanted, *pairing.BASELINES]
     tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     if ("correlations",) not in tables:
         return pl.DataFrame()
@@ -100,8 +180,9 @@ def _stored(con, t: pairing.Target, bench: str, pop: str, arch_set: str, proxies
 def _proxy_set(con, bench: str, t: pairing.Target, proxies, sources) -> list[str]:
     """'proxy@source' of every proxy that pairs with the target (what a common arch set is made of)."""
     values = pairing.proxy_values(con, bench)
+    baseline = pl.col("proxy").is_in(pairing.BASELINES)
     if proxies:
-        values = values.filter(pl.col("proxy").is_in(proxies))
+        values = values.filter(pl.col("proxy").is_in(proxies) | baseline)
     if sources:
-        values = values.filter(pl.col("source").is_in(sources))
+        values = values.filter(pl.col("source").is_in(sources) | baseline)
     return sorted(f"{p}@{s}" for p, s in pairing.for_dataset(values, t.dataset))

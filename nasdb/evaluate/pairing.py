@@ -25,6 +25,9 @@ from nasdb.evaluate.errors import EvaluationError
 
 DOMAIN = {"cifar10-valid": "cifar10"}
 BASELINE_SOURCE = "baseline:archs"
+# Trivial size measures every proxy should beat, shown in every leaderboard where they exist (from any
+# source: archs.n_conv, costs params/FLOPs as 'cost:<source>', peers' or nasdb's own rows of these names).
+BASELINES = ("n_conv", "n_trainable_layers", "params", "flops")
 
 
 def domain(dataset: str) -> str:
@@ -116,7 +119,8 @@ def targets(gt: pl.DataFrame, which: str = "all") -> list[Target]:
 
 
 def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
-    """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the n_conv baseline from archs.
+    """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the baselines: n_conv from
+    archs and params/FLOPs from costs (source ``cost:<source>``).
 
     Only architectures that have ground truth are read: nothing else can be evaluated, and on NB101
     that is 20,001 of 423,624 cells (8x less memory). Rows of an unfinished proxy run
@@ -129,7 +133,9 @@ def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
         "WHERE bench = $bench AND (run_id IS NULL "
         "OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')) "
         "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value "
-        "FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL",
+        "FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL "
+        "UNION ALL SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value "
+        "FROM costs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND lower(metric) IN ('params', 'flops')",
         {"bench": bench, "baseline": BASELINE_SOURCE})
 
 

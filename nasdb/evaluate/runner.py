@@ -103,10 +103,11 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
         values = pairing.proxy_values(con, bench)
         seen_datasets |= set(gt["dataset"].unique())
         seen_proxies |= set(values["proxy"].unique())
+        baseline = pl.col("proxy").is_in(pairing.BASELINES)  # kept whatever the filters: the bar to beat
         if f.proxies:
-            values = values.filter(pl.col("proxy").is_in(f.proxies))
+            values = values.filter(pl.col("proxy").is_in(f.proxies) | baseline)
         if f.sources:
-            values = values.filter(pl.col("source").is_in(f.sources))
+            values = values.filter(pl.col("source").is_in(f.sources) | baseline)
         by_dataset = {}
         for t in pairing.targets(gt, which):
             if (f.dataset and t.dataset != f.dataset) or (f.split and t.split != f.split) \
@@ -249,9 +250,10 @@ def _write(con, out: dict[str, list[dict]], jobs: list[_Job], f: Filters, s: Set
     # a common arch set depends on every proxy of the run: then replace all rows of these targets
     by_proxy = Filters() if s.common else f
     for col, wanted in (("proxy", by_proxy.proxies), ("proxy_source", by_proxy.sources)):
-        if wanted:
-            scope.append(f"r.{col} IN ({', '.join('?' * len(wanted))})")
-            params += wanted
+        if wanted:  # baselines are evaluated with every filter, so their rows are replaced too
+            scope.append(f"(r.{col} IN ({', '.join('?' * len(wanted))}) OR r.proxy IN "
+                         f"({', '.join('?' * len(pairing.BASELINES))}))")
+            params += [*wanted, *pairing.BASELINES]
     match = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in evaluated.columns)
     counts = {}
     with store.transaction(con):

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS topk ({_TARGET}
     best_true       DOUBLE,            -- best ground-truth value (metric units) among the proxy's top-k, expected
     mean_true       DOUBLE,            -- mean ground-truth value among the proxy's top-k, expected
     best_percentile DOUBLE,            -- population percentile (100 = best arch) of that best pick, expected
+    ndcg_at_k       DOUBLE,            -- nDCG@k, gain = ground-truth percentile (0-1], log2 discount, ties averaged
     note            VARCHAR,           -- why values are NULL (k larger than n)
     settings        JSON
 );
@@ -101,3 +102,4 @@ KEY = ("bench", "dataset", "split", "metric", "epochs", "gt_source", "proxy", "p
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """Create the evaluation tables if they are missing (idempotent; the public tables stay untouched)."""
     con.execute(DDL)
+    con.execute("ALTER TABLE topk ADD COLUMN IF NOT EXISTS ndcg_at_k DOUBLE")  # databases evaluated before nDCG

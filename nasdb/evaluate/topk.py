@@ -5,12 +5,20 @@ fall inside a tie group. Instead of an arbitrary tie-break, every quantity is th
 over uniformly random tie-breaking: an arch strictly above the cut is in the top-k with probability 1,
 an arch in the tie group at the cut with probability (places left) / (group size). The same applies
 to the true top-k. Percentiles: 100 * (archs with goodness <= v) / n, so the population's best is 100.
+
+nDCG@k (normalised discounted cumulative gain, the top-heavy ranking measure of recent proxy papers):
+the gain of an architecture is its ground-truth percentile in the population (average rank / n, so
+0 < gain <= 1, the best = 1; scale-free across metrics and directions), discounted by 1 / log2(position + 1)
+along the proxy's order and divided by the same sum along the true order. Proxy ties take the tie
+group's mean gain over the group's positions (the expectation over random tie-breaks; equal to
+sklearn.metrics.ndcg_score with ignore_ties=False).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 from scipy.special import gammaln
 
 K_COUNTS = (10, 50, 100)
@@ -26,6 +34,7 @@ class TopK:
     best_true: float | None
     mean_true: float | None
     best_percentile: float | None
+    ndcg_at_k: float | None
     note: str | None
 
 
@@ -71,7 +80,7 @@ def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_i
     """
     n = int(x.size)
     if k > n:
-        return TopK(k_spec, k, n, None, None, None, None, f"k={k} exceeds the {n} ranked archs")
+        return TopK(k_spec, k, n, None, None, None, None, None, f"k={k} exceeds the {n} ranked archs")
     x_sorted = np.sort(x) if x_sorted is None else x_sorted
     sorted_good = np.sort(goodness) if sorted_good is None else sorted_good
     p_proxy = membership(x, k, x_sorted)
@@ -83,7 +92,23 @@ def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_i
     best_good = float(probs @ best)
     percentile = 100.0 * np.searchsorted(sorted_good, best, side="right") / n
     sign = 1.0 if higher_is_better else -1.0
-    return TopK(k_spec, k, n, precision, sign * best_good, sign * mean_good, float(probs @ percentile), None)
+    return TopK(k_spec, k, n, precision, sign * best_good, sign * mean_good, float(probs @ percentile),
+                ndcg(x, goodness, k), None)
+
+
+def ndcg(x: np.ndarray, goodness: np.ndarray, k: int) -> float:
+    """nDCG@k of proxy ``x`` with the ground-truth percentile as gain (see the module docstring)."""
+    n = x.size
+    gain = stats.rankdata(goodness) / n
+    cum = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, n + 2)))])  # cum[i]: first i discounts
+    ideal = np.sort(gain)[::-1][:k] @ np.diff(cum[: k + 1])
+    order = np.argsort(-x, kind="stable")
+    xs, gs = x[order], gain[order]
+    starts = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]]))
+    ends = np.append(starts[1:], n)
+    means = np.add.reduceat(gs, starts) / (ends - starts)
+    weights = cum[np.minimum(ends, k)] - cum[np.minimum(starts, k)]
+    return float(means @ weights / ideal)
 
 
 def all_retrievals(x: np.ndarray, goodness: np.ndarray, higher_is_better: bool) -> list[TopK]:

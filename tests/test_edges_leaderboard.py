@@ -1,0 +1,110 @@
+"""Honest leaderboards (issue 10): like compared with like, baselines everywhere, small n flagged, nDCG@k stored.
+
+Expected numbers come from scipy and sklearn on the rows written here, never from the code under test.
+"""
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from sklearn.metrics import ndcg_score
+
+from nasdb import cli, store
+from nasdb.evaluate import Filters, Settings, evaluate, topk
+from nasdb.evaluate.leaderboard import leaderboard, warnings
+
+A = [3.0, 1.0, 2.0, 5.0, 4.0, 7.0, 6.0, 8.0]            # archs 0-7
+B = [9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 5.0]                 # archs 3-9
+N_CONV = [i % 3 for i in range(10)]
+PARAMS = [1.0, 3.0, 2.0, 4.0, 6.0, 5.0, 8.0, 7.0, 9.0, 10.0]  # a size measure from the costs table
+
+
+def _insert(con, table: str, df: pl.DataFrame) -> None:
+    con.register("_rows", df.to_arrow())
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+    con.unregister("_rows")
+
+
+@pytest.fixture
+def toy(tmp_path):
+    path = tmp_path / "toy.duckdb"
+    con = store.connect(path)
+    con.execute("INSERT INTO benchmarks VALUES ('toy', 'Toy', 10, NULL, NULL)")
+    _insert(con, "archs", pl.DataFrame({"bench": "toy", "arch_id": list(range(10)),
+                                        "arch_key": [f"a{i}" for i in range(10)], "n_conv": N_CONV},
+                                       schema_overrides={"n_conv": pl.Int32}))
+    _insert(con, "ground_truth", pl.DataFrame({
+        "bench": "toy", "arch_id": list(range(10)), "dataset": "d", "split": "test", "metric": "accuracy",
+        "epochs": 1, "value": [float(i) for i in range(10)], "higher_is_better": True, "aggregation": "single_run",
+        "source": "toy"}, schema_overrides={"epochs": pl.Int32}))
+    _insert(con, "costs", pl.DataFrame({"bench": "toy", "arch_id": list(range(10)), "dataset": "d", "metric": "params",
+                                        "value": PARAMS, "unit": "M", "source": "toy"}))
+    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
+                                          "value": A, "source": "test"}))
+    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
+                                          "proxy": "B", "value": B, "source": "peer:x"}))
+    evaluate(con, Filters(), Settings(bootstrap=0, trials=5), progress=False)
+    yield con
+    con.close()
+
+
+def _rho(values, archs) -> float:
+    return stats.spearmanr(values, archs).statistic
+
+
+def test_default_leaderboard_ranks_only_within_equal_arch_sets(toy):
+    table, _ = leaderboard(toy, "toy", "d", bootstrap=0)
+    groups = {g: dict(rows.select("proxy", "spearman").iter_rows()) for (g,), rows in
+              table.partition_by("group", as_dict=True, maintain_order=True).items()}
+    sizes = dict(table.select("group", "group_n").unique().iter_rows())
+    assert sizes == {"A": 10, "B": 8, "C": 7}
+    assert set(groups["A"]) == {"n_conv", "params"}                 # every arch: only the baselines
+    assert set(groups["B"]) == {"A", "n_conv", "params"}            # A's 8 archs, baselines recomputed on them
+    assert set(groups["C"]) == {"B", "n_conv", "params"}
+    assert groups["B"]["n_conv"] == pytest.approx(_rho(N_CONV[:8], range(8)))
+    assert groups["C"]["params"] == pytest.approx(_rho(PARAMS[3:], range(3, 10)))
+    assert groups["B"]["A"] == pytest.approx(_rho(A, range(8)))
+    for _, rows in table.partition_by("group", as_dict=True).items():
+        assert rows["rank"].to_list() == list(range(1, rows.height + 1))
+        assert rows["spearman"].to_list() == sorted(rows["spearman"], reverse=True)
+    assert set(table.filter(pl.col("computed") == "now")["group"]) == {"B", "C"}
+
+
+def test_baselines_stay_when_filtering_and_with_common(toy):
+    table, _ = leaderboard(toy, "toy", "d", sources=["test"], bootstrap=0)
+    assert set(table["proxy"]) == {"A", "n_conv", "params"}
+    table, _ = leaderboard(toy, "toy", "d", common=True, sources=["test", "peer:x"], bootstrap=0)
+    shared = [3, 4, 5, 6, 7]
+    assert set(table["group"]) == {"A"} and set(table["n"]) == {5}
+    rows = dict(table.select("proxy", "spearman").iter_rows())
+    assert rows["params"] == pytest.approx(_rho([PARAMS[i] for i in shared], shared))
+    assert rows["B"] == pytest.approx(_rho([B[i - 3] for i in shared], shared))
+
+
+def test_small_groups_are_flagged(toy, capsys):
+    table, _ = leaderboard(toy, "toy", "d", bootstrap=0)
+    assert len(warnings(table)) == 3 and "only n = 7 archs" in warnings(table)[-1]
+    path = toy.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    toy.close()
+    assert cli.main(["--db", path, "leaderboard", "--bench", "toy", "--dataset", "d"]) == 0
+    out, err = capsys.readouterr()
+    assert "group C: 7 archs" in out and "warning: group C: only n = 7 archs" in err
+
+
+def test_ndcg_equals_sklearn_with_ties():
+    rng = np.random.default_rng(3)
+    for n, k in [(40, 5), (500, 50), (300, 300), (20, 1)]:
+        g = rng.normal(size=n)
+        x = np.round(g + rng.normal(size=n))  # many ties
+        gain = stats.rankdata(g) / n
+        assert topk.ndcg(x, g, k) == pytest.approx(ndcg_score([gain], [x], k=k, ignore_ties=False), abs=1e-12)
+    assert topk.ndcg(np.arange(10.0), np.arange(10.0), 3) == pytest.approx(1.0)
+
+
+def test_ndcg_is_stored_with_every_topk_row(toy):
+    rows = toy.execute("SELECT k, ndcg_at_k FROM topk WHERE proxy = 'A' AND k <= 8 ORDER BY k").fetchall()
+    assert rows
+    gain = stats.rankdata(np.arange(8.0)) / 8
+    for k, value in rows:
+        assert value == pytest.approx(ndcg_score([gain], [A], k=k, ignore_ties=False))

@@ -1,0 +1,1 @@
+"""GRAF-style graph features (``graf_*``) of every architecture, data-free, stored as proxies."""

@@ -1,0 +1,69 @@
+"""The ``graf`` proxy family: graph features of every architecture of a benchmark, as one run.
+
+Rows: one per (arch, feature), ``dataset = ''`` (data-free: valid for every dataset of the bench,
+see ``nasdb.evaluate.pairing``); NULL values carry the reason in ``note``.
+``compute_chunk`` has the scoring harness's shape, so the harness can run it in chunks or workers.
+"""
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from nasdb.errors import NasdbError
+from nasdb.proxies import stored_values
+from nasdb.proxies.graf import features
+from nasdb.spaces import graphs_interim
+
+FAMILY = "graf"
+VERSION = 1  # bump when a feature definition changes
+
+
+def dags(bench: str, archs: list[tuple[int, str, str | None]]) -> features.Dags:
+    """The cells as padded op-node DAGs: the space's bulk arrays where it has them, else its graphs."""
+    bulk = graphs_interim.bulk_arrays(bench, [key for _, key, _ in archs])
+    if bulk is not None:
+        return features.Dags(*bulk)
+    graphs = [graphs_interim.cell_graph(bench, key, naslib) for _, key, naslib in archs]
+    return features.from_graphs(graphs, graphs_interim.op_names(bench))
+
+
+def settings(bench: str) -> dict:
+    """Everything that determines the values (the run's settings)."""
+    return {"family": FAMILY, "version": VERSION, "bench": bench,
+            "proxies": features.names(graphs_interim.op_names(bench)),
+            "graph": "op-node DAG (edge ops become nodes); path lengths count op nodes; "
+                     "'none'/'zero' ops carry no signal; trainable = op name contains 'conv'",
+            "reference": "Kadlecova et al., ICML 2024 (GRAF), zc_combine/features"}
+
+
+def compute_chunk(bench: str, chunk: list[tuple[int, str, str | None]], settings: dict) -> pl.DataFrame:
+    """Feature rows (arch_id, dataset, proxy, value, note) of a chunk of (arch_id, arch_key, naslib_key)."""
+    vals = features.features(dags(bench, chunk))
+    names = settings["proxies"]
+    missing = set(names) - set(vals)
+    if missing:
+        raise NasdbError(f"graf features {sorted(missing)} not computed for {bench}")
+    n = len(chunk)
+    values = np.concatenate([vals[k] for k in names])
+    proxy = pl.Series(names, dtype=pl.String).gather(np.repeat(np.arange(len(names)), n))
+    notes = pl.Series([features.null_reason(p) for p in names], dtype=pl.String).gather(
+        np.repeat(np.arange(len(names)), n))
+    return pl.DataFrame({
+        "arch_id": np.tile(np.array([a for a, _, _ in chunk], dtype=np.int64), len(names)),
+        "dataset": pl.Series([""] * (n * len(names)), dtype=pl.String),
+        "proxy": proxy, "value": pl.Series(values).fill_nan(None),
+    }).with_columns(note=pl.when(pl.col("value").is_null()).then(notes).otherwise(None))
+
+
+def score(con: duckdb.DuckDBPyConnection, bench: str, progress: bool = True) -> tuple[str, int, float]:
+    """Compute and store every architecture's features; returns (run id, rows, seconds)."""
+    timer = stored_values.Timer()
+    archs = con.execute("SELECT arch_id, arch_key, naslib_key FROM archs WHERE bench = ? ORDER BY arch_id",
+                        [bench]).fetchall()
+    if not archs:
+        raise NasdbError(f"no {bench} architectures in the database; run `nasdb ingest` first")
+    s = settings(bench)
+    rows = compute_chunk(bench, archs, s)
+    rid = stored_values.store_run(con, FAMILY, bench, s, rows, timer())
+    return rid, rows.height, timer()

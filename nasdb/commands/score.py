@@ -13,8 +13,10 @@ def register(sub) -> None:
             "  nasdb score nasgraph --bench nb101                 # all 423,624 cells (after `nasdb ingest nb101`)\n"
             "  nasdb score nasgraph --bench all                   # NB201, TransNAS-Bench-101 micro/macro, NB101\n"
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
+            "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
             "re-running the same command resumes an interrupted run (finished chunks are kept)\n")
-    p.add_argument("family", choices=["nasgraph"], help="proxy family (NASGraph graph measures)")
+    p.add_argument("family", choices=["nasgraph", "graf"],
+                   help="proxy family: nasgraph (NASGraph graph measures) or graf (GRAF-style graph features)")
     p.add_argument("--bench", required=True, choices=(*BENCH_NAMES, "all"), help="benchmark to score")
     p.add_argument("--mode", default="fast", choices=MODES,
                    help="fast: shared deterministic block weights, array assembly (default); "
@@ -35,6 +37,13 @@ def run(args) -> int:
     benches = BENCH_NAMES if args.bench == "all" else (args.bench,)
     con = store.connect(args.db)
     try:
+        if args.family == "graf":
+            from nasdb.proxies.graf import family
+
+            for bench in benches:
+                rid, n_rows, seconds = family.score(con, bench)
+                print(f"{bench}: {n_rows} graf rows in {seconds:.1f} s (run {rid})")
+            return 0
         for bench in benches:
             r = score_bench(con, bench, args.mode, args.seed, args.sample, progress=not args.quiet)
             resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted run" if r.resumed_chunks else ""

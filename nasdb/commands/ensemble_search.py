@@ -1,0 +1,51 @@
+"""nasdb ensemble-search: choose ensemble members on one task, report them on every other."""
+from __future__ import annotations
+
+from nasdb.commands import add
+from nasdb.commands.ensemble import METHODS
+
+
+def register(sub) -> None:
+    p = add(sub, "ensemble-search", "pick ensemble members on one bench/dataset; report them on all others",
+            "  nasdb ensemble-search --select nb201:cifar100                     # graf_* + nasgraph_* candidates\n"
+            "  nasdb ensemble-search --select tnb101_micro:class_scene --candidates 'graf_depth,graf_width,"
+            "graf_trainable,graf_min_path,nasgraph_*'\n"
+            "  nasdb ensemble-search --select nb201:ImageNet16-120 --store nf_in16  # also store it on that bench\n"
+            "the selection only reads the --select task; every other row of the report is held out\n")
+    p.add_argument("--select", required=True, metavar="BENCH:DATASET", help="the task members are chosen on")
+    p.add_argument("--candidates", default="graf_*,nasgraph_*",
+                   help="comma-separated glob patterns of nasdb proxy names (default: data-free graph proxies)")
+    p.add_argument("--method", default="log_rank_sum", choices=METHODS)
+    p.add_argument("--max-size", type=int, default=6, help="at most this many members (default 6)")
+    p.add_argument("--store", metavar="NAME", help="store the chosen ensemble on the selection bench as NAME")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from nasdb import store, tables
+    from nasdb.errors import NasdbError
+    from nasdb.evaluate import ensemble_search as es
+    from nasdb.proxies import ensemble, stored_values
+
+    bench, sep, dataset = args.select.partition(":")
+    if not sep or not bench or not dataset:
+        raise NasdbError(f"--select {args.select!r}: expected BENCH:DATASET, e.g. nb201:cifar100")
+    if args.max_size < 1:
+        raise NasdbError(f"--max-size must be at least 1, got {args.max_size}")
+    timer = stored_values.Timer()
+    con = store.connect(args.db)
+    try:
+        task, chosen = es.search(con, bench, dataset, [p.strip() for p in args.candidates.split(",")],
+                                 args.method, args.max_size)
+        print(f"chosen on {task.label()} ({task.target.label()}, {task.target.gt_source}): "
+              f"{' + '.join(map(str, chosen.members))} [{chosen.method}]")
+        for member, rho in chosen.steps:
+            print(f"  + {member:<40} Spearman {rho:.4f}")
+        tables.show(es.report(con, chosen, task, es.tasks(con)), title="the chosen ensemble on every task")
+        if args.store:
+            rows = ensemble.ensemble_rows(con, args.store, bench, chosen.members, chosen.method)
+            s = ensemble.settings(bench, chosen.members, chosen.method, None) | {"selected_on": task.label()}
+            print(f"stored as {args.store} (run {stored_values.store_run(con, ensemble.FAMILY, bench, s, rows, timer())})")
+    finally:
+        con.close()
+    return 0

@@ -1,0 +1,151 @@
+"""Ensemble search that never sees the target it is judged on.
+
+Members are chosen on ONE selection task (bench + ground-truth dataset) by greedy forward selection
+(add the candidate that raises the ensemble's Spearman most; stop when nothing helps or at
+``max_size``), each candidate's direction fixed by the sign of its own Spearman on that task. The
+choice is made by :func:`select`, which receives only the selection task's candidate matrix and
+ground truth (no database handle, no other task); the report then computes the chosen ensemble on
+every task and labels the selection task's row ``selection`` (in-sample) and the others ``held-out``.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy.stats import kendalltau, spearmanr
+
+from nasdb.errors import NasdbError
+from nasdb.evaluate import pairing
+from nasdb.proxies import ensemble
+
+
+@dataclass(frozen=True)
+class Task:
+    """One judged ground-truth column: the bench's primary target of a dataset."""
+
+    bench: str
+    target: pairing.Target
+
+    def label(self) -> str:
+        return f"{self.bench}/{self.target.dataset}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    members: list[ensemble.Member]
+    method: str
+    spearman: float               # on the selection task (in-sample)
+    steps: list[tuple[str, float]]  # member added, Spearman after adding it
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return float(spearmanr(x, y).statistic)
+
+
+def select(values: np.ndarray, candidates: list[ensemble.Member], goodness: np.ndarray, method: str,
+           max_size: int) -> Selection:
+    """Greedy forward selection on one task: ``values`` (n_archs, n_candidates), ``goodness`` (n_archs,)."""
+    signs = np.array([np.sign(_spearman(values[:, j], goodness)) or 1.0 for j in range(values.shape[1])])
+    single = [abs(_spearman(values[:, j], goodness)) for j in range(values.shape[1])]
+    chosen = [int(np.nanargmax(single))]
+    steps = [(str(_signed(candidates[chosen[0]], signs[chosen[0]])), float(np.nanmax(single)))]
+    best = steps[0][1]
+    while len(chosen) < max_size:
+        trial = {}
+        for j in range(values.shape[1]):
+            if j not in chosen:
+                cols = chosen + [j]
+                trial[j] = _spearman(ensemble.combine(values[:, cols], signs[cols], method), goodness)
+        if not trial:
+            break
+        j, rho = max(trial.items(), key=lambda kv: (np.nan_to_num(kv[1], nan=-2.0), -kv[0]))
+        if not rho > best:
+            break
+        chosen.append(j)
+        best = rho
+        steps.append((str(_signed(candidates[j], signs[j])), float(rho)))
+    return Selection([_signed(candidates[j], signs[j]) for j in chosen], method, best, steps)
+
+
+def _signed(m: ensemble.Member, sign: float) -> ensemble.Member:
+    return ensemble.Member(m.proxy, m.source, int(sign) * m.sign)
+
+
+def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> tuple[Task, pl.DataFrame]:
+    """The bench's primary target for ``dataset`` and its finite ground truth (arch_id, y)."""
+    ids = np.array([r[0] for r in con.execute("SELECT arch_id FROM archs WHERE bench = ?", [bench]).fetchall()])
+    gt = pairing.ground_truth(con, bench, ids)
+    found = [t for t in pairing.targets(gt, "primary") if t.dataset == dataset]
+    if not found:
+        have = sorted({t.dataset for t in pairing.targets(gt, "primary")})
+        raise NasdbError(f"{bench} has no ground truth for dataset {dataset!r}; it has: {', '.join(have) or 'none'}")
+    return Task(bench, found[0]), pairing.finite_target(gt, found[0])
+
+
+def tasks(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every (bench, dataset) with a primary ground-truth target."""
+    out = []
+    for bench in [r[0] for r in con.execute("SELECT DISTINCT bench FROM ground_truth ORDER BY 1").fetchall()]:
+        ids = np.array([r[0] for r in con.execute("SELECT arch_id FROM archs WHERE bench = ?", [bench]).fetchall()])
+        out += [(bench, t.dataset) for t in pairing.targets(pairing.ground_truth(con, bench, ids), "primary")]
+    return out
+
+
+def candidates(con: duckdb.DuckDBPyConnection, bench: str, patterns: list[str]) -> list[ensemble.Member]:
+    """Stored nasdb proxies of ``bench`` whose names match any of the glob ``patterns`` (ensembles excluded)."""
+    names = [r[0] for r in con.execute(
+        "SELECT DISTINCT p.proxy FROM proxies p JOIN proxy_runs r USING (run_id) WHERE p.bench = ? "
+        "AND p.source = 'nasdb' AND r.status = 'complete' AND r.proxy <> ? ORDER BY 1",
+        [bench, ensemble.FAMILY]).fetchall()]
+    picked = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    if len(picked) < 2:
+        raise NasdbError(f"fewer than two stored {bench} proxies match {', '.join(patterns)}; "
+                         f"stored: {', '.join(names) or 'none'}")
+    return [ensemble.Member(n) for n in picked]
+
+
+def _task_matrix(con, bench: str, dataset: str, members: list[ensemble.Member]):
+    """(goodness, values) on the archs with ground truth and every member, plus the task."""
+    task, gt = primary_task(con, bench, dataset)
+    ids, values, _ = ensemble.matrix(ensemble.member_rows(con, bench, members), members, dataset)
+    joined = pl.DataFrame({"arch_id": ids, "row": np.arange(len(ids))}).join(gt, on="arch_id", how="inner")
+    y = joined["y"].to_numpy()
+    goodness = y if task.target.higher_is_better else -y
+    return task, goodness, values[joined["row"].to_numpy()]
+
+
+def search(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, patterns: list[str], method: str,
+           max_size: int) -> tuple[Task, Selection]:
+    """Choose members on (bench, dataset) alone."""
+    ensemble.check_method(method)
+    cands = candidates(con, bench, patterns)
+    task, goodness, values = _task_matrix(con, bench, dataset, cands)
+    if len(goodness) < 3:
+        raise NasdbError(f"{task.label()}: fewer than 3 architectures with ground truth and every candidate")
+    return task, select(values, cands, goodness, method, max_size)
+
+
+def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Task,
+           judged: list[tuple[str, str]]) -> pl.DataFrame:
+    """The chosen ensemble on every judged (bench, dataset): Spearman, Kendall, n, role."""
+    rows = []
+    for bench, dataset in judged:
+        role = "selection" if (bench, dataset) == (selection_task.bench, selection_task.target.dataset) else "held-out"
+        base = {"bench": bench, "dataset": dataset, "role": role}
+        try:
+            task, goodness, values = _task_matrix(con, bench, dataset, chosen.members)
+        except NasdbError as e:
+            rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None, "note": str(e)})
+            continue
+        signs = np.array([m.sign for m in chosen.members], dtype=np.float64)
+        x = ensemble.combine(values, signs, chosen.method)
+        rows.append({**base, "target": f"{task.target.split}/{task.target.metric}@{task.target.epochs} "
+                                       f"({task.target.gt_source})", "n": len(goodness),
+                     "spearman": _spearman(x, goodness), "kendall": float(kendalltau(x, goodness).statistic),
+                     "note": None})
+    return pl.DataFrame(rows, schema={"bench": pl.String, "dataset": pl.String, "role": pl.String,
+                                      "target": pl.String, "n": pl.Int64, "spearman": pl.Float64,
+                                      "kendall": pl.Float64, "note": pl.String})

@@ -60,8 +60,7 @@ def cell_graph(bench: str, arch_key: str, naslib_key: str | None) -> nx.DiGraph:
 
 
 def bulk_arrays(bench: str, arch_keys: list[str]):
-    """NB101 only: (adj (N,V,V) bool, op codes (N,V) into the returned names, -1 padding), from the
-    enumerated space's arrays by module hash (423,624 networkx graphs would take minutes)."""
+    """NB101 only: padded op-node arrays (see :func:`nb101_arrays`) of cells given by module hash."""
     if bench != "nb101":
         return None
     import numpy as np
@@ -69,21 +68,28 @@ def bulk_arrays(bench: str, arch_keys: list[str]):
     from nasdb.spaces import nb101_enumerate
 
     cells = nb101_enumerate.load(progress=False)
-    rows = np.searchsorted(cells.hashes, np.asarray(arch_keys))
-    rows = np.minimum(rows, len(cells) - 1)
-    bad = np.flatnonzero(cells.hashes[rows] != np.asarray(arch_keys))
+    keys = np.asarray(arch_keys)
+    rows = np.minimum(np.searchsorted(cells.hashes, keys), len(cells) - 1)
+    bad = np.flatnonzero(cells.hashes[rows] != keys)
     if bad.size:
         raise NasdbError(f"NB101 hash {arch_keys[bad[0]]!r} is not a cell of the enumerated space")
+    return nb101_arrays(cells.take(rows))
+
+
+def nb101_arrays(cells):
+    """(adj (N,7,7) bool, op codes (N,7) into the returned names with -1 padding, names) of enumerated
+    cells, with array arithmetic (423,624 networkx graphs would take minutes); output in the last column."""
+    import numpy as np
+
     names = (*nb101.OPS, "input", "output")
     lut = np.full(256, -1, dtype=np.int16)  # indexed by hash label; negative labels wrap around
     for op, label in nb101.HASH_LABELS.items():
         lut[label] = names.index(op)
-    n_vertices, matrices, labels = cells.n_vertices[rows], cells.matrices[rows], cells.labels[rows]
-    adj = np.zeros(matrices.shape, dtype=bool)
-    codes = np.full(labels.shape, -1, dtype=np.int16)
-    for n in np.unique(n_vertices):  # move the output to the last column, padding before it
-        sel = np.flatnonzero(n_vertices == n)
+    adj = np.zeros(cells.matrices.shape, dtype=bool)
+    codes = np.full(cells.labels.shape, -1, dtype=np.int16)
+    for n in np.unique(cells.n_vertices):
+        sel = np.flatnonzero(cells.n_vertices == n)
         order = nb101.naslib_order(int(n))
-        adj[sel] = matrices[sel][:, order][:, :, order].astype(bool)
-        codes[sel] = lut[labels[sel][:, order]]
+        adj[sel] = cells.matrices[sel][:, order][:, :, order].astype(bool)
+        codes[sel] = lut[cells.labels[sel][:, order]]
     return adj, codes, names

@@ -19,7 +19,9 @@ Features (``graf_`` prefix; path lengths count op nodes, i.e. edges of an edge-o
 * ``min_path`` / ``depth``: shortest / longest input->output path over nodes that carry signal
   (ops named ``none``/``zero`` carry none); NULL when no signal reaches the output;
 * ``width``: most live op nodes at one depth level (level = longest distance from the input);
-* ``trainable``: live op nodes with a trainable op (an op whose name contains ``conv``).
+* ``trainable``: live op nodes with a trainable op (an op whose name contains ``conv``);
+* ``unreachable``: signal-carrying op nodes that are not live (GRAF zeroes them out: a cell where this
+  is 0 is one of GRAF's "valid" nets).
 A node is live when it lies on an input->output path of signal-carrying nodes.
 """
 from __future__ import annotations
@@ -175,6 +177,7 @@ def features(d: Dags) -> dict[str, np.ndarray]:
     out["graf_width"] = per_level[:, 1:].max(axis=1).astype(np.float64)
     trainable = np.isin(ops, [i for i, op in inner if is_trainable(op)])
     out["graf_trainable"] = (live & trainable).sum(axis=1).astype(np.float64)
+    out["graf_unreachable"] = (signal & ~live & ~io).sum(axis=1).astype(np.float64)
     return out
 
 
@@ -182,7 +185,7 @@ def names(op_names: tuple[str, ...]) -> list[str]:
     """Feature names for a space's ops, in the order :func:`features` returns them."""
     per_op = ("count", "min_path_without", "max_path_only", "from_input", "to_output")
     return ([f"graf_{k}_{token(op)}" for op in op_names if op not in IO for k in per_op]
-            + ["graf_min_path", "graf_depth", "graf_width", "graf_trainable"])
+            + ["graf_min_path", "graf_depth", "graf_width", "graf_trainable", "graf_unreachable"])
 
 
 def null_reason(name: str) -> str:

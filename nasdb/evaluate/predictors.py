@@ -1,0 +1,203 @@
+"""Few-shot performance predictors (NASLib's predictor-evaluation protocol) on stored proxies.
+
+For each training size n and seed s: draw n labelled architectures at random (numpy
+``default_rng([seed, n])``), fit a scikit-learn model on their features (``random_state = seed``),
+predict every other labelled architecture of the population and score that ranking against the
+ground truth: Spearman, Kendall tau-b, and precision@top-5% (share of the true top 5% of the test
+set among the predicted top 5%). Means over seeds with 95% t-intervals go to ``predictor_results``;
+the per-seed Spearman values are kept with them, so any row can be re-derived from its seed.
+
+Feature groups (rows of ``proxies``, paired with the dataset as in evaluation):
+``graph`` = nasdb's ``graf_*``; ``nasgraph`` = nasdb's ``nasgraph_*``; ``zc`` = the 13 zero-cost
+proxies GRAF published (``peer:graf``: NB201 CIFAR-10 / ImageNet16-120 and TNB101-micro class_scene
+only). The population is the architectures with ground truth and a row for every feature; a NULL
+feature value (e.g. no path avoiding an op) becomes -1, like GRAF's fill values for missing paths.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from nasdb import store
+from nasdb.errors import NasdbError
+from nasdb.evaluate import pairing
+
+GROUPS = {"graph": ("nasdb", "graf_*"), "nasgraph": ("nasdb", "nasgraph_*"), "zc": ("peer:graf", "*")}
+MODELS = ("rf", "gbm", "ridge")
+TOP_FRACTION = 0.05
+MISSING = -1.0
+
+DDL = """
+CREATE TABLE IF NOT EXISTS predictor_results (
+    run_id       VARCHAR NOT NULL,
+    bench        VARCHAR NOT NULL,
+    dataset      VARCHAR NOT NULL,
+    target       VARCHAR NOT NULL,      -- split/metric@epochs of the ground truth predicted
+    gt_source    VARCHAR NOT NULL,
+    features     VARCHAR NOT NULL,      -- feature groups, e.g. 'graph+zc'
+    n_features   INTEGER,
+    model        VARCHAR NOT NULL,      -- rf / gbm / ridge (scikit-learn)
+    train_size   INTEGER NOT NULL,
+    n_test       INTEGER,               -- the rest of the labelled population
+    n_seeds      INTEGER,
+    spearman     DOUBLE, spearman_lo DOUBLE, spearman_hi DOUBLE,   -- mean over seeds, 95% t-interval
+    kendall      DOUBLE, kendall_lo  DOUBLE, kendall_hi  DOUBLE,
+    top_k        INTEGER,               -- k of precision@k (5% of the test set)
+    precision    DOUBLE, precision_lo DOUBLE, precision_hi DOUBLE,
+    per_seed_spearman DOUBLE[],         -- seed 0, 1, ... in order
+    settings     JSON,
+    code_version VARCHAR,
+    created_at   TIMESTAMP
+);
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bench: str
+    dataset: str
+    features: tuple[str, ...]
+    model: str = "rf"
+    train_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
+    seeds: int = 20
+    rules: dict = field(default_factory=lambda: {
+        "split": "train = default_rng([seed, n]).choice(population, n); test = the rest",
+        "model_seed": "random_state = seed", "missing_feature": MISSING, "top_fraction": TOP_FRACTION,
+        "ci": "mean over seeds +- t(0.975, seeds-1) * sd / sqrt(seeds)"})
+
+    def run_id(self) -> str:
+        return "predict:" + hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def parse_groups(text: str) -> tuple[str, ...]:
+    groups = tuple(g.strip() for g in text.split(",") if g.strip())
+    bad = [g for g in groups if g not in GROUPS]
+    if bad or not groups:
+        raise NasdbError(f"--features {text!r}: expected a comma-separated subset of {', '.join(GROUPS)}")
+    return groups
+
+
+def check(s: Settings) -> None:
+    if s.model not in MODELS:
+        raise NasdbError(f"unknown model {s.model!r}; expected one of {', '.join(MODELS)}")
+    if s.seeds < 2:
+        raise NasdbError(f"--seeds must be at least 2 (for an interval over seeds), got {s.seeds}")
+    if not s.train_sizes or min(s.train_sizes) < 2:
+        raise NasdbError(f"--train-sizes must be integers >= 2, got {list(s.train_sizes)}")
+
+
+def dataset_matrix(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[np.ndarray, np.ndarray, list[str], object]:
+    """(X, y as goodness, feature names, target) on the labelled population."""
+    from nasdb.evaluate.ensemble_search import primary_task
+
+    task, gt = primary_task(con, s.bench, s.dataset)
+    which = " OR ".join("(source = ? AND proxy GLOB ?)" for _ in s.features)
+    rows = store.frame(
+        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies SEMI JOIN "
+        "(SELECT DISTINCT arch_id FROM ground_truth WHERE bench = ?) USING (arch_id) "
+        f"WHERE bench = ? AND ({which}) AND (run_id IS NULL OR run_id IN "
+        "(SELECT run_id FROM proxy_runs WHERE status = 'complete'))",
+        [s.bench, s.bench, *[x for g in s.features for x in GROUPS[g]]])
+    paired = pairing.for_dataset(rows, s.dataset)
+    if not paired:
+        raise NasdbError(f"no {s.bench} values of feature group(s) {'+'.join(s.features)} pair with dataset "
+                         f"{s.dataset!r}; compute them first (e.g. `nasdb score graf --bench {s.bench}`)")
+    names = sorted(paired)
+    wide = gt
+    for i, key in enumerate(names):
+        wide = wide.join(paired[key][1].rename({"value": f"f{i}"}), on="arch_id", how="inner")
+    if wide.height < max(s.train_sizes) + 10:
+        raise NasdbError(f"{s.bench}/{s.dataset}: {wide.height} labelled architectures have every feature; "
+                         f"too few for training size {max(s.train_sizes)} plus a test set")
+    X = wide.select([f"f{i}" for i in range(len(names))]).to_numpy().astype(np.float64)
+    X = np.where(np.isfinite(X), X, MISSING)
+    y = wide["y"].to_numpy().astype(np.float64)
+    return X, (y if task.target.higher_is_better else -y), [f"{p}@{src}" for p, src in names], task
+
+
+def _model(name: str, seed: int):
+    if name == "rf":
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(n_estimators=100, random_state=seed, n_jobs=1)
+    if name == "gbm":
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        return GradientBoostingRegressor(random_state=seed)
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+
+
+def trial(X: np.ndarray, y: np.ndarray, n: int, seed: int, model: str) -> tuple[float, float, float, int]:
+    """One (train size, seed): Spearman, Kendall, precision@top-5% on the held-out rest, and k."""
+    rng = np.random.default_rng([seed, n])
+    train = rng.choice(len(y), size=n, replace=False)
+    test = np.setdiff1d(np.arange(len(y)), train)
+    m = _model(model, seed).fit(X[train], y[train])
+    pred = m.predict(X[test])
+    truth = y[test]
+    k = max(1, int(round(TOP_FRACTION * len(test))))
+    top_true = set(np.argsort(-truth, kind="stable")[:k])
+    top_pred = np.argsort(-pred, kind="stable")[:k]
+    precision = sum(int(i in top_true) for i in top_pred) / k
+    rho = stats.spearmanr(pred, truth).statistic
+    tau = stats.kendalltau(pred, truth).statistic
+    return float(np.nan_to_num(rho)), float(np.nan_to_num(tau)), precision, k
+
+
+def _interval(v: np.ndarray) -> tuple[float, float, float]:
+    mean = float(v.mean())
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> pl.DataFrame:
+    """Every (train size, seed) trial, summarised per train size and stored (replacing the same scope)."""
+    from tqdm import tqdm
+
+    from nasdb.proxies.registry import code_version
+
+    check(s)
+    X, y, names, task = dataset_matrix(con, s)
+    out = []
+    bar = tqdm(total=len(s.train_sizes) * s.seeds, desc=f"predict {s.bench}/{s.dataset} {'+'.join(s.features)} "
+               f"{s.model}", unit="fit", disable=not progress)
+    for n in s.train_sizes:
+        res = []
+        for seed in range(s.seeds):
+            res.append(trial(X, y, n, seed, s.model))
+            bar.update(1)
+        r = np.array([x[:3] for x in res])
+        sp, kd, pr = (_interval(r[:, j]) for j in range(3))
+        out.append({"train_size": n, "n_test": len(y) - n, "spearman": sp[0], "spearman_lo": sp[1],
+                    "spearman_hi": sp[2], "kendall": kd[0], "kendall_lo": kd[1], "kendall_hi": kd[2],
+                    "top_k": res[0][3], "precision": pr[0], "precision_lo": pr[1], "precision_hi": pr[2],
+                    "per_seed_spearman": r[:, 0].tolist()})
+    bar.close()
+    t = task.target
+    frame = pl.DataFrame(out).with_columns(
+        run_id=pl.lit(s.run_id()), bench=pl.lit(s.bench), dataset=pl.lit(s.dataset),
+        target=pl.lit(f"{t.split}/{t.metric}@{t.epochs}"), gt_source=pl.lit(t.gt_source),
+        features=pl.lit("+".join(s.features)), n_features=pl.lit(len(names), pl.Int32), model=pl.lit(s.model),
+        n_seeds=pl.lit(s.seeds, pl.Int32),
+        settings=pl.lit(json.dumps(asdict(s) | {"feature_names": names, "n_population": len(y)})),
+        code_version=pl.lit(code_version()))
+    with store.transaction(con):
+        con.execute(DDL)
+        con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ?",
+                    [s.bench, s.dataset, "+".join(s.features), s.model])
+        con.register("_predictor_rows", frame)
+        try:
+            con.execute("INSERT INTO predictor_results BY NAME SELECT *, now() AS created_at FROM _predictor_rows")
+        finally:
+            con.unregister("_predictor_rows")
+    return frame

@@ -18,6 +18,8 @@ PAGES = [
     st.Page(VIEWS / "correlations.py", title="Correlations", icon=":material/grid_on:", url_path="correlations"),
     st.Page(VIEWS / "scatter.py", title="Proxy vs accuracy", icon=":material/scatter_plot:", url_path="scatter"),
     st.Page(VIEWS / "topk.py", title="Top-k retrievals", icon=":material/leaderboard:", url_path="topk"),
+    st.Page(VIEWS / "predictors.py", title="Few-shot predictors", icon=":material/show_chart:",
+            url_path="predictors"),
     st.Page(VIEWS / "lookup.py", title="Architecture lookup", icon=":material/search:", url_path="lookup"),
     st.Page(VIEWS / "sql.py", title="SQL console", icon=":material/terminal:", url_path="sql"),
 ]

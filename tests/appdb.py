@@ -2,7 +2,8 @@
 
 NB201 + TransNAS-Bench-101 (archs and ground truth) and the NASWOT release (a real peer proxy over
 all 15,625 NB201 cells, plus the cifar10 train+valid accuracies), NASGraph on NB201 (fast mode, a
-couple of seconds), then `nasdb eval` on NB201 (few bootstrap resamples, for speed). Both app test modules share the file (built on first use).
+couple of seconds), GRAF-style graph features on NB201 and a small ridge learning curve on them,
+then `nasdb eval` on NB201 (few bootstrap resamples, for speed). Both app test modules share the file (built on first use).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ JOBS = ["nb201", "tnb101", "naswot"]
 def build(base: Path, cache: Path, mirror: Path) -> Path:
     """Path of the shared app test database under ``base`` (pytest's session temp dir)."""
     from ingest.runner import run_jobs
-    from nasdb.evaluate import runner
+    from nasdb.evaluate import predictors, runner
+    from nasdb.proxies.graf import family
     from nasdb.proxies.runs import score_bench
 
     path = base / "app_db" / "nasdb.duckdb"
@@ -30,6 +32,9 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
     try:
         run_jobs(con, JOBS, cache=cache, mirror=mirror, progress=False)
         score_bench(con, "nb201", progress=False)
+        family.score(con, "nb201")
+        predictors.run(con, predictors.Settings("nb201", "cifar10-valid", ("graph",), "ridge", (10, 100), 3),
+                       progress=False)
         runner.evaluate(con, runner.Filters(bench="nb201"), runner.Settings(bootstrap=50), progress=False)
     finally:
         con.close()

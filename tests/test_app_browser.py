@@ -25,6 +25,7 @@ PAGES = [  # (link text, heading, text the page must show)
     ("Correlations", "Correlations", None),
     ("Proxy vs accuracy", "Proxy vs accuracy", "Colour by"),
     ("Top-k retrievals", "Top-k retrievals", "precision@10"),
+    ("Few-shot predictors", "Few-shot predictors", "Ground truth: cifar10-valid test/accuracy@200"),
     ("Architecture lookup", "Architecture lookup", "Paste an architecture"),
     ("SQL console", "SQL console", "Read-only"),
 ]
@@ -101,6 +102,16 @@ def test_every_page_renders(server, page):
     title = page.locator('[data-testid="stVegaLiteChart"]').first.get_attribute("aria-label")
     assert "Spearman ρ = " in title and "Kendall τ = " in title
     page.screenshot(path=str(ARTIFACTS / "page_scatter.png"))
+
+
+def test_predictor_learning_curves_are_drawn(server, page):
+    page.goto(f"{server}/predictors")
+    page.get_by_role("heading", name="Few-shot predictors", exact=True).wait_for()
+    browser_util.settle(page)
+    browser_util.chart_drawn(page)
+    label = page.locator('[data-testid="stVegaLiteChart"]').first.get_attribute("aria-label")
+    assert "Learning curves of 1 predictors on nb201/cifar10-valid" in label and "graph · ridge" in label
+    page.screenshot(path=str(ARTIFACTS / "page_predictors.png"))
 
 
 def test_lookup_draws_the_cell(server, page):

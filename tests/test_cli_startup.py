@@ -31,3 +31,13 @@ def test_command_constants_match_the_library():
     sub = next(a for a in cli.parser()._actions if a.dest == "command").choices["eval"]
     trials = next(a for a in sub._actions if "--trials" in a.option_strings)
     assert trials.default is None and f"default {TRIALS}" in trials.help
+
+
+def test_ensemble_and_predict_constants_match_the_library():
+    from nasdb.commands import predict
+    from nasdb.evaluate import predictors
+    from nasdb.proxies import ensemble
+
+    assert _choices("ensemble", "--method") == ensemble.METHODS == _choices("ensemble-search", "--method")
+    assert _choices("predict", "--model") == predictors.MODELS
+    assert predict.GROUPS == tuple(predictors.GROUPS)

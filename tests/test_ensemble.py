@@ -138,7 +138,7 @@ def _search(path):
 
     con = store.connect(path)
     try:
-        task, chosen = es.search(con, "sel", "d", ["p*"], "log_rank_sum", 3)
+        task, chosen, _ = es.search(con, "sel", "d", ["p*"], "log_rank_sum", 3)
         return chosen, es.report(con, chosen, task, es.tasks(con))
     finally:
         con.close()

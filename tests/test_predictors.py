@@ -42,7 +42,7 @@ def _stored(con) -> pl.DataFrame:
 
 
 def test_a_run_is_reproducible_from_its_seeds(db):
-    s = predictors.Settings("toy", "d", ("graph",), "rf", (10, 50), 3)
+    s = predictors.Settings("toy", "d", ("graph",), "rf", (10, 50), 3)  # 12 small forests in all
     con = store.connect(db)
     predictors.run(con, s, progress=False)
     first = _stored(con)

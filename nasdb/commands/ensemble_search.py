@@ -17,6 +17,7 @@ def register(sub) -> None:
                    help="comma-separated glob patterns of nasdb proxy names (default: data-free graph proxies)")
     p.add_argument("--method", default="log_rank_sum", choices=METHODS)
     p.add_argument("--max-size", type=int, default=6, help="at most this many members (default 6)")
+    p.add_argument("--report", metavar="BENCH,...", help="report only on these benchmarks (default: all)")
     p.add_argument("--store", metavar="NAME", help="store the chosen ensemble on the selection bench as NAME")
     p.set_defaults(func=run)
 
@@ -35,13 +36,19 @@ def run(args) -> int:
     timer = stored_values.Timer()
     con = store.connect(args.db)
     try:
-        task, chosen = es.search(con, bench, dataset, [p.strip() for p in args.candidates.split(",")],
+        task, chosen, dropped = es.search(con, bench, dataset, [p.strip() for p in args.candidates.split(",")],
                                  args.method, args.max_size)
+        if dropped:
+            print(f"left out (values on < {es.COVERAGE:.0%} of the labelled archs): {', '.join(map(str, dropped))}")
         print(f"chosen on {task.label()} ({task.target.label()}, {task.target.gt_source}): "
               f"{' + '.join(map(str, chosen.members))} [{chosen.method}]")
         for member, rho in chosen.steps:
             print(f"  + {member:<40} Spearman {rho:.4f}")
-        tables.show(es.report(con, chosen, task, es.tasks(con)), title="the chosen ensemble on every task")
+        judged = es.tasks(con)
+        if args.report:
+            wanted = {b.strip() for b in args.report.split(",")}
+            judged = [(b, d) for b, d in judged if b in wanted]
+        tables.show(es.report(con, chosen, task, judged), title="the chosen ensemble on every task")
         if args.store:
             rows = ensemble.ensemble_rows(con, args.store, bench, chosen.members, chosen.method)
             s = ensemble.settings(bench, chosen.members, chosen.method, None) | {"selected_on": task.label()}

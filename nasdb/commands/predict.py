@@ -22,6 +22,8 @@ def register(sub) -> None:
     p.add_argument("--train-sizes", default="10,20,50,100,200,500,1000", help="comma-separated training sizes")
     p.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per training size (default 20)")
     p.add_argument("--model", default="rf", choices=MODELS, help="rf (default), gbm, ridge (scikit-learn)")
+    p.add_argument("--population", default="all",
+                   help="all | unique | non_degenerate | sample:N:seed | set:NAME (as nasdb eval)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -36,7 +38,7 @@ def run(args) -> int:
     except ValueError:
         raise NasdbError(f"--train-sizes {args.train_sizes!r}: expected comma-separated integers") from None
     s = predictors.Settings(args.bench, args.dataset, predictors.parse_groups(args.features), args.model,
-                            sizes, args.seeds)
+                            sizes, args.seeds, args.population)
     con = store.connect(args.db)
     try:
         frame = predictors.run(con, s, progress=not args.quiet)
@@ -44,5 +46,6 @@ def run(args) -> int:
         con.close()
     tables.show(frame.select("train_size", "n_test", "spearman", "spearman_lo", "spearman_hi", "kendall",
                              "precision", "top_k"),
-                title=f"{s.bench}/{s.dataset} {'+'.join(s.features)} {s.model} ({s.seeds} seeds; run {s.run_id()})")
+                title=f"{s.bench}/{s.dataset} {'+'.join(s.features)} {s.model}, population {s.population} "
+                      f"({s.seeds} seeds; run {s.run_id()})")
     return 0

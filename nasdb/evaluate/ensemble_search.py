@@ -117,15 +117,32 @@ def _task_matrix(con, bench: str, dataset: str, members: list[ensemble.Member]):
     return task, goodness, values[joined["row"].to_numpy()]
 
 
+COVERAGE = 0.95  # a candidate must be finite on this share of the selection task's architectures
+
+
+def _covering(con, bench: str, dataset: str, cands: list[ensemble.Member]) -> list[ensemble.Member]:
+    """Candidates finite on >= COVERAGE of the labelled archs (an ensemble exists only where all members do)."""
+    _, gt = primary_task(con, bench, dataset)
+    rows = ensemble.member_rows(con, bench, cands)
+    paired = pairing.for_dataset(rows, dataset)
+    labelled = gt["arch_id"].implode()
+    keep = [m for m in cands if (m.proxy, m.source) in paired
+            and paired[(m.proxy, m.source)][1]["arch_id"].is_in(labelled).sum() >= COVERAGE * gt.height]
+    if len(keep) < 2:
+        raise NasdbError(f"fewer than two candidates have values for {COVERAGE:.0%} of {bench}/{dataset}")
+    return keep
+
+
 def search(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, patterns: list[str], method: str,
-           max_size: int) -> tuple[Task, Selection]:
-    """Choose members on (bench, dataset) alone."""
+           max_size: int) -> tuple[Task, Selection, list[ensemble.Member]]:
+    """Choose members on (bench, dataset) alone; also returns the candidates dropped for low coverage."""
     ensemble.check_method(method)
     cands = candidates(con, bench, patterns)
-    task, goodness, values = _task_matrix(con, bench, dataset, cands)
+    kept = _covering(con, bench, dataset, cands)
+    task, goodness, values = _task_matrix(con, bench, dataset, kept)
     if len(goodness) < 3:
         raise NasdbError(f"{task.label()}: fewer than 3 architectures with ground truth and every candidate")
-    return task, select(values, cands, goodness, method, max_size)
+    return task, select(values, kept, goodness, method, max_size), [m for m in cands if m not in kept]
 
 
 def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Task,
@@ -135,11 +152,14 @@ def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Ta
     for bench, dataset in judged:
         role = "selection" if (bench, dataset) == (selection_task.bench, selection_task.target.dataset) else "held-out"
         base = {"bench": bench, "dataset": dataset, "role": role}
-        try:
-            task, goodness, values = _task_matrix(con, bench, dataset, chosen.members)
-        except NasdbError as e:
-            rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None, "note": str(e)})
+        stored = {r[0] for r in con.execute("SELECT DISTINCT proxy FROM proxies WHERE bench = ? AND source = 'nasdb'",
+                                            [bench]).fetchall()}
+        missing = [m.proxy for m in chosen.members if m.source == "nasdb" and m.proxy not in stored]
+        if missing:
+            rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None,
+                         "note": f"not a {bench} proxy: {', '.join(missing)}"})
             continue
+        task, goodness, values = _task_matrix(con, bench, dataset, chosen.members)
         signs = np.array([m.sign for m in chosen.members], dtype=np.float64)
         x = ensemble.combine(values, signs, chosen.method)
         rows.append({**base, "target": f"{task.target.split}/{task.target.metric}@{task.target.epochs} "

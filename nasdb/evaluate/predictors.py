@@ -10,7 +10,8 @@ the per-seed Spearman values are kept with them, so any row can be re-derived fr
 Feature groups (rows of ``proxies``, paired with the dataset as in evaluation):
 ``graph`` = nasdb's ``graf_*``; ``nasgraph`` = nasdb's ``nasgraph_*``; ``zc`` = the 13 zero-cost
 proxies GRAF published (``peer:graf``: NB201 CIFAR-10 / ImageNet16-120 and TNB101-micro class_scene
-only). The population is the architectures with ground truth and a row for every feature; a NULL
+only). The population is the architectures of ``population`` (default all) with ground truth and a
+row for every feature (with ``zc`` that is GRAF's 9,445 "valid" NB201 nets); a NULL
 feature value (e.g. no path avoiding an op) becomes -1, like GRAF's fill values for missing paths.
 """
 from __future__ import annotations
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS predictor_results (
     target       VARCHAR NOT NULL,      -- split/metric@epochs of the ground truth predicted
     gt_source    VARCHAR NOT NULL,
     features     VARCHAR NOT NULL,      -- feature groups, e.g. 'graph+zc'
+    population   VARCHAR NOT NULL,      -- which labelled architectures (nasdb eval's population grammar)
     n_features   INTEGER,
     model        VARCHAR NOT NULL,      -- rf / gbm / ridge (scikit-learn)
     train_size   INTEGER NOT NULL,
@@ -66,6 +68,7 @@ class Settings:
     model: str = "rf"
     train_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
     seeds: int = 20
+    population: str = "all"     # nasdb.evaluate.population grammar
     rules: dict = field(default_factory=lambda: {
         "split": "train = default_rng([seed, n]).choice(population, n); test = the rest",
         "model_seed": "random_state = seed", "missing_feature": MISSING, "top_fraction": TOP_FRACTION,
@@ -96,7 +99,10 @@ def dataset_matrix(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[np.ndar
     """(X, y as goodness, feature names, target) on the labelled population."""
     from nasdb.evaluate.ensemble_search import primary_task
 
+    from nasdb.evaluate import population
+
     task, gt = primary_task(con, s.bench, s.dataset)
+    gt = gt.filter(pl.col("arch_id").is_in(population.arch_ids(con, s.bench, population.parse(s.population))))
     which = " OR ".join("(source = ? AND proxy GLOB ?)" for _ in s.features)
     rows = store.frame(
         con, "SELECT arch_id, dataset, proxy, source, value FROM proxies SEMI JOIN "
@@ -187,14 +193,15 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> p
     frame = pl.DataFrame(out).with_columns(
         run_id=pl.lit(s.run_id()), bench=pl.lit(s.bench), dataset=pl.lit(s.dataset),
         target=pl.lit(f"{t.split}/{t.metric}@{t.epochs}"), gt_source=pl.lit(t.gt_source),
-        features=pl.lit("+".join(s.features)), n_features=pl.lit(len(names), pl.Int32), model=pl.lit(s.model),
+        features=pl.lit("+".join(s.features)), population=pl.lit(s.population),
+        n_features=pl.lit(len(names), pl.Int32), model=pl.lit(s.model),
         n_seeds=pl.lit(s.seeds, pl.Int32),
         settings=pl.lit(json.dumps(asdict(s) | {"feature_names": names, "n_population": len(y)})),
         code_version=pl.lit(code_version()))
     with store.transaction(con):
         con.execute(DDL)
-        con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ?",
-                    [s.bench, s.dataset, "+".join(s.features), s.model])
+        con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ? "
+                    "AND population = ?", [s.bench, s.dataset, "+".join(s.features), s.model, s.population])
         con.register("_predictor_rows", frame)
         try:
             con.execute("INSERT INTO predictor_results BY NAME SELECT *, now() AS created_at FROM _predictor_rows")

@@ -1,0 +1,49 @@
+"""Graph-feature benchmark: how long the ``graf_*`` features of every cell of every space take.
+
+    .venv/bin/python bench/bench_graf.py
+
+Times ``nasdb.proxies.graf.family.compute_chunk`` on ALL architectures of each space in this process
+(NB201 15,625 and TNB101 cells through networkx graphs; NB101's 423,624 cells through the enumerated
+arrays, whose cache must exist: `nasdb build` or `nasdb ingest nb101` makes it), 3 repetitions, and
+prints the median wall time, cells per second and rows.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nasdb.proxies.graf import family  # noqa: E402
+from nasdb.spaces import nb101_enumerate, nb201, tnb101  # noqa: E402
+
+
+def archs(bench: str) -> list[tuple[int, str, None]]:
+    if bench == "nb201":
+        return [(i, nb201.to_string(c), None) for i, c in enumerate(nb201.all_cells())]
+    if bench == "tnb101_micro":
+        return [(tnb101.MICRO_OFFSET + i, a, None) for i, a in enumerate(tnb101.micro_archs())]
+    if bench == "tnb101_macro":
+        return [(i, a, None) for i, a in enumerate(tnb101.macro_archs())]
+    return [(i, h, None) for i, h in enumerate(nb101_enumerate.load(progress=False).hashes.tolist())]
+
+
+def main() -> None:
+    for bench in ("nb201", "tnb101_micro", "tnb101_macro", "nb101"):
+        a = archs(bench)
+        s = family.settings(bench)
+        times, rows = [], 0
+        for _ in range(3):
+            t0 = time.perf_counter()
+            rows = family.compute_chunk(bench, a, s).height
+            times.append(time.perf_counter() - t0)
+        t = statistics.median(times)
+        print(f"{bench:<13} {len(a):>8,} cells  {len(s['proxies']):>3} features  {rows:>10,} rows  "
+              f"median {t:6.2f} s  ({len(a) / t:,.0f} cells/s; runs {', '.join(f'{x:.2f}' for x in times)})")
+
+
+if __name__ == "__main__":
+    main()

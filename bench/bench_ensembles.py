@@ -26,6 +26,8 @@ SELECTIONS = [  # (selection task, candidate patterns)
     (("nb201", "ImageNet16-120"), ["graf_*", "nasgraph_*"]),
     (("tnb101_micro", "class_scene"), PORTABLE),
     (("nb101", "cifar10"), PORTABLE),
+    (("nb201", "cifar100"), PORTABLE),                    # NB101 has one dataset: its members come from NB201
+    (("tnb101_micro", "class_object"), ["graf_*", "nasgraph_*"]),
 ]
 JUDGED = [("nb201", "cifar10-valid"), ("nb201", "cifar10"), ("nb201", "cifar100"), ("nb201", "ImageNet16-120"),
           ("tnb101_micro", "class_scene"), ("tnb101_macro", "class_scene"), ("nb101", "cifar10")]
@@ -36,12 +38,14 @@ def main() -> None:
     ap.add_argument("--db", default=str(ROOT / "data" / "nasdb.duckdb"))
     ap.add_argument("--max-size", type=int, default=6)
     ap.add_argument("--methods", default="log_rank_sum,mean_rank,zscore")
+    ap.add_argument("--selections", help="comma-separated indices into SELECTIONS (default: all)")
     args = ap.parse_args()
     con = store.connect(args.db, read_only=True)
     head = " | ".join(f"{b}/{d}" for b, d in JUDGED)
     print(f"| selected on | method | members | {head} |")
     print("|---|---|---|" + "---|" * len(JUDGED))
-    for (bench, dataset), patterns in SELECTIONS:
+    picked = [SELECTIONS[int(i)] for i in args.selections.split(",")] if args.selections else SELECTIONS
+    for (bench, dataset), patterns in picked:
         for method in args.methods.split(","):
             t0 = time.perf_counter()
             task, chosen, _ = es.search(con, bench, dataset, patterns, method, args.max_size)

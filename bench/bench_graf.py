@@ -19,24 +19,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nasdb import spaces  # noqa: E402
 from nasdb.proxies.graf import family  # noqa: E402
-from nasdb.spaces import nb101_enumerate, nb201, tnb101  # noqa: E402
 
 
-def archs(bench: str) -> list[tuple[int, str, None]]:
-    if bench == "nb201":
-        return [(i, nb201.to_string(c), None) for i, c in enumerate(nb201.all_cells())]
-    if bench == "tnb101_micro":
-        return [(tnb101.MICRO_OFFSET + i, a, None) for i, a in enumerate(tnb101.micro_archs())]
-    if bench == "tnb101_macro":
-        return [(i, a, None) for i, a in enumerate(tnb101.macro_archs())]
-    return [(i, h, None) for i, h in enumerate(nb101_enumerate.load(progress=False).hashes.tolist())]
+def archs(bench: str) -> list[tuple[int, str]]:
+    """(position, arch_key) of every cell the space enumerates."""
+    return list(enumerate(spaces.get(bench).enumerate()))
 
 
 def main() -> None:
     for bench in ("nb201", "tnb101_micro", "tnb101_macro", "nb101"):
         a = archs(bench)
-        s = family.settings(bench)
+        s = family.settings(bench, a[0][1])
         times, cpu, rows = [], [], 0
         for _ in range(3):
             t0, c0 = time.perf_counter(), time.process_time()

@@ -8,13 +8,14 @@ import polars as pl
 import pytest
 
 from nasdb.proxies.graf import family, features
-from nasdb.spaces import graphs_interim, nb101, nb101_enumerate, nb201, tnb101
+from nasdb import spaces
+from nasdb.spaces import nb101, nb101_enumerate, nb201, tnb101
 
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 
 
 def _features(bench: str, keys: list[str]) -> dict[str, np.ndarray]:
-    return features.features(family.dags(bench, [(i, k, None) for i, k in enumerate(keys)]))
+    return features.features(family.dags(bench, keys))
 
 
 def test_a_cell_worked_by_hand():
@@ -101,8 +102,8 @@ def test_grafs_valid_nets_are_exactly_the_cells_without_unreachable_ops(mirror, 
 def test_nb101_bulk_arrays_equal_the_graph_path():
     """The NB101 array fast path and the generic networkx path give the same features (cells of <= 4 vertices)."""
     cells = nb101_enumerate.enumerate_cells(max_vertices=4, progress=False)
-    bulk = features.features(features.Dags(*graphs_interim.nb101_arrays(cells)))
-    graphs = [graphs_interim.cell_graph("nb101", "", nb101.naslib_string(cells.cell(i))) for i in range(len(cells))]
+    bulk = features.features(features.Dags(*nb101.arrays_of_cells(cells)))
+    graphs = [spaces.get("nb101").cell_graph(cells.cell(i)) for i in range(len(cells))]
     slow = features.features(features.from_graphs(graphs, nb101.OPS))
     assert set(bulk) == set(slow) == set(features.names(nb101.OPS))
     for name in bulk:
@@ -115,11 +116,12 @@ def test_nb101_bulk_arrays_equal_the_graph_path():
 
 
 def test_rows_are_data_free_and_nulls_have_a_reason():
-    s = family.settings("tnb101_macro")
-    rows = family.compute_chunk("tnb101_macro", [(1, "64-2311-basic", None)], s)
+    s = family.settings("tnb101_macro", "64-2311-basic")
+    rows = family.compute_chunk("tnb101_macro", [(1, "64-2311-basic")], s)
     assert set(rows["dataset"]) == {""} and rows.height == len(s["proxies"])
     v = dict(zip(rows["proxy"], rows["value"]))
-    assert v["graf_count_channels_x2"] == 1 and v["graf_count_stride_2"] == 1 and v["graf_count_basic"] == 2
+    # module names of the space: 'channels ×2', 'stride 2', 'basic block'
+    assert v["graf_count_channels_2"] == 1 and v["graf_count_stride_2"] == 1 and v["graf_count_basic_block"] == 2
     assert v["graf_depth"] == 4 and v["graf_width"] == 1
     nulls = rows.filter(pl.col("value").is_null())
     assert nulls.height and nulls["note"].is_not_null().all()
@@ -128,5 +130,5 @@ def test_rows_are_data_free_and_nulls_have_a_reason():
 def test_every_space_yields_all_its_feature_names():
     for bench, key in [("nb201", CELL), ("tnb101_micro", "64-41414-3_33_333"), ("tnb101_macro", "64-41414-basic")]:
         got = _features(bench, [key])
-        assert list(got) == features.names(graphs_interim.op_names(bench))
+        assert list(got) == features.names(family.op_names(bench, key))
         assert all(len(v) == 1 for v in got.values())

@@ -361,6 +361,23 @@ def cell_graph(cell: Cell):
     return vertex_op_graph(cell.matrix, cell.ops)
 
 
+def arrays_of_cells(cells) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """``cell_graph`` of enumerated cells (``nb101_enumerate.Cells``) as padded arrays, with array
+    arithmetic: the output moves to the last column, padding vertices (no edges, code -1) sit before it."""
+    names = (*OPS, INPUT, OUTPUT)
+    lut = np.full(256, -1, dtype=np.int16)  # indexed by hash label; negative labels wrap around
+    for op, label in HASH_LABELS.items():
+        lut[label] = names.index(op)
+    adj = np.zeros(cells.matrices.shape, dtype=bool)
+    codes = np.full(cells.labels.shape, -1, dtype=np.int16)
+    for n in np.unique(cells.n_vertices):
+        sel = np.flatnonzero(cells.n_vertices == n)
+        order = naslib_order(int(n))
+        adj[sel] = cells.matrices[sel][:, order][:, :, order].astype(bool)
+        codes[sel] = lut[cells.labels[sel][:, order]]
+    return adj, codes, names
+
+
 def dot(cell: Cell) -> str:
     from nasdb.spaces.drawing import vertex_cell
 
@@ -406,6 +423,7 @@ def _space():
         surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
         # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
         bulk=_bulk, chunk_order="naslib_key, arch_id", network=network,
+        cell_arrays=lambda hashes: arrays_of_cells(_enumeration().take(rows_of(hashes))),
     )
 
 

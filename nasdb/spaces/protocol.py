@@ -67,6 +67,10 @@ class Space:
     input_shape: Callable[[str], tuple[int, int, int]] = field(default=lambda dataset: (3, 32, 32), compare=False)
     # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)
     shrinks: Callable[[Spec], list[str]] | None = None
+    # optional fast path of cell_graph for many cells (GRAF features of 423,624 NB101 cells): arch_keys ->
+    # (adj (N,V,V) bool in topological order, input column 0, output column V-1; op codes (N,V) into the
+    # returned op names, -1 = padding; op names incl. 'input'/'output')
+    cell_arrays: Callable[[list[str]], tuple[Any, Any, tuple[str, ...]]] | None = None
 
     @property
     def n_archs(self) -> int | None:

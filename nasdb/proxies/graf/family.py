@@ -10,36 +10,42 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from nasdb import spaces
 from nasdb.errors import NasdbError
 from nasdb.proxies import stored_values
 from nasdb.proxies.graf import features
-from nasdb.spaces import graphs_interim
 
 FAMILY = "graf"
 VERSION = 1  # bump when a feature definition changes
 
 
-def dags(bench: str, archs: list[tuple[int, str, str | None]]) -> features.Dags:
-    """The cells as padded op-node DAGs: the space's bulk arrays where it has them, else its graphs."""
-    bulk = graphs_interim.bulk_arrays(bench, [key for _, key, _ in archs])
-    if bulk is not None:
-        return features.Dags(*bulk)
-    graphs = [graphs_interim.cell_graph(bench, key, naslib) for _, key, naslib in archs]
-    return features.from_graphs(graphs, graphs_interim.op_names(bench))
+def op_names(bench: str, arch_key: str) -> tuple[str, ...]:
+    """Every op of the space (the keys of its op counts), so a sample lacking an op keeps its columns."""
+    space = spaces.get(bench)
+    return tuple(space.op_counts(space.parse(arch_key)))
 
 
-def settings(bench: str) -> dict:
-    """Everything that determines the values (the run's settings)."""
+def dags(bench: str, arch_keys: list[str]) -> features.Dags:
+    """The cells as padded op-node DAGs: the space's ``cell_arrays`` where it has them, else its graphs."""
+    space = spaces.get(bench)
+    if space.cell_arrays is not None:
+        return features.Dags(*space.cell_arrays(arch_keys))
+    specs = [space.parse(k) for k in arch_keys]
+    return features.from_graphs([space.cell_graph(s) for s in specs], op_names(bench, arch_keys[0]))
+
+
+def settings(bench: str, arch_key: str) -> dict:
+    """Everything that determines the values (the run's settings); ``arch_key``: any arch of the bench."""
     return {"family": FAMILY, "version": VERSION, "bench": bench,
-            "proxies": features.names(graphs_interim.op_names(bench)),
-            "graph": "op-node DAG (edge ops become nodes); path lengths count op nodes; "
+            "proxies": features.names(op_names(bench, arch_key)),
+            "graph": "the space's cell_graph (op on nodes); path lengths count op nodes; "
                      "'none'/'zero' ops carry no signal; trainable = op name contains 'conv'",
             "reference": "Kadlecova et al., ICML 2024 (GRAF), zc_combine/features"}
 
 
-def compute_chunk(bench: str, chunk: list[tuple[int, str, str | None]], settings: dict) -> pl.DataFrame:
-    """Feature rows (arch_id, dataset, proxy, value, note) of a chunk of (arch_id, arch_key, naslib_key)."""
-    vals = features.features(dags(bench, chunk))
+def compute_chunk(bench: str, chunk: list[tuple[int, str]], settings: dict) -> pl.DataFrame:
+    """Feature rows (arch_id, dataset, proxy, value, note) of a chunk of (arch_id, arch_key)."""
+    vals = features.features(dags(bench, [key for _, key in chunk]))
     names = settings["proxies"]
     missing = set(names) - set(vals)
     if missing:
@@ -50,7 +56,7 @@ def compute_chunk(bench: str, chunk: list[tuple[int, str, str | None]], settings
     notes = pl.Series([features.null_reason(p) for p in names], dtype=pl.String).gather(
         np.repeat(np.arange(len(names)), n))
     return pl.DataFrame({
-        "arch_id": np.tile(np.array([a for a, _, _ in chunk], dtype=np.int64), len(names)),
+        "arch_id": np.tile(np.array([a for a, _ in chunk], dtype=np.int64), len(names)),
         "dataset": pl.Series([""] * (n * len(names)), dtype=pl.String),
         "proxy": proxy, "value": pl.Series(values).fill_nan(None),
     }).with_columns(note=pl.when(pl.col("value").is_null()).then(notes).otherwise(None))
@@ -59,11 +65,10 @@ def compute_chunk(bench: str, chunk: list[tuple[int, str, str | None]], settings
 def score(con: duckdb.DuckDBPyConnection, bench: str, progress: bool = True) -> tuple[str, int, float]:
     """Compute and store every architecture's features; returns (run id, rows, seconds)."""
     timer = stored_values.Timer()
-    archs = con.execute("SELECT arch_id, arch_key, naslib_key FROM archs WHERE bench = ? ORDER BY arch_id",
-                        [bench]).fetchall()
+    archs = con.execute("SELECT arch_id, arch_key FROM archs WHERE bench = ? ORDER BY arch_id", [bench]).fetchall()
     if not archs:
         raise NasdbError(f"no {bench} architectures in the database; run `nasdb ingest` first")
-    s = settings(bench)
+    s = settings(bench, archs[0][1])
     rows = compute_chunk(bench, archs, s)
     rid = stored_values.store_run(con, FAMILY, bench, s, rows, timer())
     return rid, rows.height, timer()

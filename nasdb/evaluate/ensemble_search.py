@@ -94,14 +94,15 @@ def tasks(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return out
 
 
-def candidates(con: duckdb.DuckDBPyConnection, bench: str, patterns: list[str]) -> list[ensemble.Member]:
-    """Stored nasdb proxies of ``bench`` whose names match any of the glob ``patterns`` (ensembles excluded)."""
+def candidates(con: duckdb.DuckDBPyConnection, bench: str, patterns: list[str],
+               at_least: int = 2) -> list[ensemble.Member]:
+    """Current (complete-run) nasdb proxies of ``bench`` matching any glob of ``patterns`` (ensembles excluded)."""
     names = [r[0] for r in con.execute(
         "SELECT DISTINCT p.proxy FROM proxies p JOIN proxy_runs r USING (run_id) WHERE p.bench = ? "
         "AND p.source = 'nasdb' AND r.status = 'complete' AND r.proxy <> ? ORDER BY 1",
         [bench, ensemble.FAMILY]).fetchall()]
     picked = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
-    if len(picked) < 2:
+    if len(picked) < at_least:
         raise NasdbError(f"fewer than two stored {bench} proxies match {', '.join(patterns)}; "
                          f"stored: {', '.join(names) or 'none'}")
     return [ensemble.Member(n) for n in picked]
@@ -152,8 +153,7 @@ def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Ta
     for bench, dataset in judged:
         role = "selection" if (bench, dataset) == (selection_task.bench, selection_task.target.dataset) else "held-out"
         base = {"bench": bench, "dataset": dataset, "role": role}
-        stored = {r[0] for r in con.execute("SELECT DISTINCT proxy FROM proxies WHERE bench = ? AND source = 'nasdb'",
-                                            [bench]).fetchall()}
+        stored = {m.proxy for m in candidates(con, bench, [m.proxy for m in chosen.members], at_least=0)}
         missing = [m.proxy for m in chosen.members if m.source == "nasdb" and m.proxy not in stored]
         if missing:
             rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None,

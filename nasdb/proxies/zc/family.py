@@ -61,6 +61,28 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
     }
 
 
+PUBLISHED_SOURCE = "peer:nas-bench-suite-zero"
+CHUNK = 8  # architectures per staged chunk: a chunk takes seconds to minutes, a kill loses one
+
+
+def published_ids(con, bench: str) -> list[int]:
+    """Architectures with published NAS-Bench-Suite-Zero values (the default selection, so that nasdb's
+    values sit next to the published ones on the same archs)."""
+    rows = con.execute("SELECT DISTINCT arch_id FROM proxies WHERE bench = ? AND source = ? ORDER BY arch_id",
+                       [bench, PUBLISHED_SOURCE]).fetchall()
+    return [r[0] for r in rows]
+
+
+def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_size: int | None = None,
+        seed: int = 0, datasets=None, chunk_size: int | None = None):
+    """The harness job computing ``proxies`` (default: all) for the selected archs of ``bench``."""
+    from nasdb.proxies.harness import Job
+
+    s = settings(bench, proxies, data, batch_size, seed, datasets)
+    return Job(family=FAMILY, bench=bench, proxies=tuple(s["proxies"]), settings=s, compute_chunk=compute_chunk,
+               selection=selection, chunk_size=chunk_size or CHUNK)
+
+
 def seed_of(*parts: object) -> int:
     """A stable 63-bit seed from the parts' text (independent of Python's hash randomisation)."""
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") >> 1

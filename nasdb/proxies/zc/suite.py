@@ -14,7 +14,8 @@ Passes, each run only if a requested proxy needs it (``PASSES``):
 * halves: two loss backward passes on the two halves of the batch -> zico.
 * first sample: a ``no_grad`` forward of the batch's first image -> meco (its definition is per image).
 * synflow: |weights|, BatchNorm bypassed, float64, an all-ones input; changes the weights.
-* zen: weights re-drawn N(0, 1), two Gaussian inputs under ``no_grad``; changes the weights. The
+* zen: weights re-drawn N(0, 1), two Gaussian inputs under ``no_grad``; changes the weights. Its
+  features are the input of the last AdaptiveAvgPool2d, else the last 4-D feature map produced (else the output). The
   BatchNorm term reads the running variance each BatchNorm would hold after these two forwards from
   fresh statistics (momentum 0.1), as the Zen-NAS code does, whether or not the layer tracks it.
 The network is in train mode throughout (BatchNorm on batch statistics), as in the reference code.
@@ -298,6 +299,7 @@ def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
         mixed = x + ZEN_MIXUP * torch.randn(shape, generator=g)
         variances: dict[nn.Module, list[torch.Tensor]] = {}
         feats: list[torch.Tensor] = []
+        maps: list[torch.Tensor] = []
         pools = [m for m in net.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
         bns = [m for m in net.modules() if isinstance(m, _BatchNorm)]
 
@@ -307,12 +309,21 @@ def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
         def pool_hook(m, inputs):
             feats.append(inputs[0])
 
+        def map_hook(m, inputs, output):
+            if torch.is_tensor(output) and output.dim() == 4:
+                maps.append(output)
+
         handles = [m.register_forward_pre_hook(bn_hook) for m in bns]
         if pools:
             handles.append(pools[-1].register_forward_pre_hook(pool_hook))
+        else:  # no pooling module (pooling in forward, or a dense head): the last feature map computed
+            handles += [m.register_forward_hook(map_hook) for m in net.modules()]
         try:
-            y1 = net(x)
-            y2 = net(mixed)
+            for inp in (x, mixed):
+                y = net(inp)
+                if not pools:
+                    feats.append(maps[-1] if maps else y)
+                    maps.clear()
         finally:
             for h in handles:
                 h.remove()
@@ -325,5 +336,4 @@ def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
             for batch_var in variances[m]:
                 v = (1 - mom) * v + mom * batch_var
             running.append(v)
-        f1, f2 = (feats[0], feats[1]) if pools else (y1, y2)
-        return measures.zen(f1.reshape(len(f1), -1), f2.reshape(len(f2), -1), running)
+        return measures.zen(feats[0].reshape(len(x), -1), feats[1].reshape(len(x), -1), running)

@@ -80,3 +80,28 @@ def test_bad_sources_are_one_line_errors(tmp_path):
         data.draw(f"cifar10:{d2}", 5, 0, (3, 32, 32), 10)
     with pytest.raises(NasdbError, match="positive"):
         data.draw("synthetic", 0, 0, (3, 32, 32), 10)
+
+
+def test_targets_per_task_kind():
+    b = data.draw("synthetic", 4, 0, (3, 8, 8), 10)
+    assert torch.equal(data.for_task(b, "classification", 3, 1).y, b.y % 3)
+    reg = data.for_task(b, "regression", 9, 1)
+    assert reg.y.shape == (4, 9) and reg.y.is_floating_point()
+    seg = data.for_task(b, "segmentation", 17, 1)
+    assert seg.y.shape == (4, 8, 8) and seg.y.max() < 17 and not seg.y.is_floating_point()
+    assert torch.equal(data.for_task(b, "reconstruction", 3, 1).y, b.x)
+    assert torch.equal(data.for_task(b, "segmentation", 17, 1).y, seg.y)  # seeded
+    with pytest.raises(NasdbError, match="unknown task kind"):
+        data.for_task(b, "detection", 3, 1)
+
+
+@pytest.mark.parametrize("source", ["synthetic", "fashion-mnist"])
+def test_jigsaw_tiles_are_the_image_cut_in_reading_order(source):
+    if source == "fashion-mnist" and not data.FASHION_MNIST.exists():
+        pytest.skip("apt-get install dataset-fashion-mnist")
+    tiles = data.draw(source, 2, 5, (9, 3, 8, 8), 1000)
+    whole = data.draw(source, 2, 5, (3, 24, 24), 1000)
+    assert tiles.x.shape == (2, 9, 3, 8, 8) and torch.equal(tiles.y, whole.y)
+    for t in range(9):
+        r, c = divmod(t, 3)
+        assert torch.equal(tiles.x[:, t], whole.x[:, :, 8 * r:8 * r + 8, 8 * c:8 * c + 8])

@@ -288,6 +288,8 @@ def _space():
         surrogate=lambda cell, dataset: surrogate(cell), graph_of=lambda dataset: "",
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
         input_shape=lambda dataset: (3, IMAGE_SIZE[dataset], IMAGE_SIZE[dataset]),
+        # every edge of every cell maps C to C channels at the cell's resolution: only op counts matter
+        cost_key=lambda cell: tuple(sorted(op_counts(cell).items())),
     )
 
 

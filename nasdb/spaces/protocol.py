@@ -64,7 +64,13 @@ class Space:
     # the network as the benchmark trained it: (spec, dataset=None, seed=None) -> torch.nn.Module
     network: Callable[..., Any] | None = field(default=None, compare=False)
     # the image shape (C, H, W) that network takes for a dataset (zero-cost proxies draw batches of it)
-    input_shape: Callable[[str], tuple[int, int, int]] = field(default=lambda dataset: (3, 32, 32), compare=False)
+    input_shape: Callable[[str], tuple[int, ...]] = field(default=lambda dataset: (3, 32, 32), compare=False)
+    # what the network was trained to output on a dataset: classification | regression | segmentation |
+    # reconstruction (zero-cost proxies pick their loss and targets by it)
+    task_kind: Callable[[str], str] = field(default=lambda dataset: "classification", compare=False)
+    # archs with equal cost_key have networks of equal size (params, FLOPs, layers) for every dataset,
+    # so size-only proxies are counted once per key (None: counted per arch)
+    cost_key: Callable[[Spec], Any] | None = field(default=None, compare=False)
     # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)
     shrinks: Callable[[Spec], list[str]] | None = None
     # optional fast path of cell_graph for many cells (GRAF features of 423,624 NB101 cells): arch_keys ->

@@ -404,6 +404,16 @@ def _network(modules: tuple[int, ...], cell_digits: tuple[int, ...] | None, task
     return build(lambda: nets.network(task, modules, cell), seed, device)
 
 
+TASK_KINDS = {"room_layout": "regression", "segmentsemantic": "segmentation", "normal": "reconstruction",
+              "autoencoder": "reconstruction"}  # the other tasks are classifications
+
+
+def _input_shape(task: str) -> tuple[int, ...]:
+    from nasdb.nets import tnb101 as nets
+
+    return nets.input_shape(task)
+
+
 def micro_network(digits: tuple[int, ...], task: str | None = None, seed: int | None = None, device=None):
     """The official encoder '64-41414-<cell>' (micro cells) and ``task``'s decoder (default class_scene)."""
     return _network(MICRO_SKELETON, digits, task, seed, device)
@@ -434,7 +444,12 @@ def _micro_space():
         cell_graph=lambda d: edge_op_graph(_micro_ops(d)), neighbours=micro_neighbours, shrinks=micro_shrinks,
         dot=lambda d: edge_cell(_micro_ops(d), "TNB101 micro cell"),
         surrogate=lambda d, task: surrogate(micro_key(d), task), graph_of=head_of,
-        surrogate_settings=dict(SURROGATE_DEFAULTS), network=micro_network,
+        surrogate_settings=dict(SURROGATE_DEFAULTS), network=micro_network, input_shape=_input_shape,
+        task_kind=lambda task: TASK_KINDS.get(task, "classification"),
+        # edges leaving node 0 carry a module's stride/width change, the others do not: the op counts of
+        # both edge groups fix the network's size
+        cost_key=lambda d: (tuple(sorted(d[i] for i, e in enumerate(MICRO_EDGES) if e[0] == 0)),
+                            tuple(sorted(d[i] for i, e in enumerate(MICRO_EDGES) if e[0] != 0))),
     )
 
 
@@ -460,7 +475,8 @@ def _macro_space():
         cell_graph=lambda d: chain_graph([_MODULE_NAMES[k] for k in d]), neighbours=macro_neighbours,
         dot=lambda d: chain(["stem", *[f"module {i + 1}\\n{_MODULE_NAMES[k]}" for i, k in enumerate(d)], "decoder"]),
         surrogate=lambda d, task: surrogate(macro_key(d), task), graph_of=head_of,
-        surrogate_settings=dict(SURROGATE_DEFAULTS), network=macro_network,
+        surrogate_settings=dict(SURROGATE_DEFAULTS), network=macro_network, input_shape=_input_shape,
+        task_kind=lambda task: TASK_KINDS.get(task, "classification"),
     )
 
 

@@ -17,6 +17,7 @@ Labels >= the network's number of classes are taken modulo it.
 from __future__ import annotations
 
 import gzip
+import math
 import pickle
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,8 +38,30 @@ SOURCES = "synthetic, fashion-mnist or cifar10:PATH"
 
 @dataclass(frozen=True)
 class Batch:
-    x: torch.Tensor  # float32 N x C x H x W
-    y: torch.Tensor  # int64 N
+    x: torch.Tensor  # float32 N x C x H x W (N x tiles x C x h x w for a jigsaw network)
+    y: torch.Tensor  # the loss target: int64 class labels N (or N x H x W), or float regression targets
+
+
+KINDS = ("classification", "regression", "segmentation", "reconstruction")
+LOSSES = {"classification": F.cross_entropy, "regression": F.mse_loss, "segmentation": F.cross_entropy,
+          "reconstruction": F.l1_loss}
+
+
+def for_task(batch: Batch, kind: str, n_outputs: int, seed: int) -> Batch:
+    """The batch with targets for a network trained on a ``kind`` task. Only classification uses the
+    source's labels; the others get seeded stand-ins (regression: N(0, 1) per output; segmentation:
+    uniform classes per pixel; reconstruction: the input image itself, as an autoencoder's)."""
+    g = torch.Generator().manual_seed(seed)
+    n, (h, w) = len(batch.x), batch.x.shape[-2:]
+    if kind == "classification":
+        return Batch(batch.x, batch.y % n_outputs)
+    if kind == "regression":
+        return Batch(batch.x, torch.randn((n, n_outputs), generator=g))
+    if kind == "segmentation":
+        return Batch(batch.x, torch.randint(0, n_outputs, (n, h, w), generator=g))
+    if kind == "reconstruction":
+        return Batch(batch.x, batch.x)
+    raise NasdbError(f"unknown task kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
 def parse(spec: str) -> str:
@@ -51,8 +74,15 @@ def parse(spec: str) -> str:
     raise NasdbError(f"unknown data source {spec!r}; expected {SOURCES}")
 
 
-def draw(spec: str, batch_size: int, seed: int, shape: tuple[int, int, int], n_classes: int) -> Batch:
-    """``batch_size`` images of ``shape`` (C, H, W) and labels in [0, n_classes), seeded by ``seed``."""
+def draw(spec: str, batch_size: int, seed: int, shape: tuple[int, ...], n_classes: int) -> Batch:
+    """``batch_size`` images of ``shape`` (C, H, W) and labels in [0, n_classes), seeded by ``seed``.
+    A shape (T, C, h, w) with T = k*k asks for jigsaw tiles: each image at (C, k*h, k*w), cut into its
+    k x k tiles in reading order."""
+    if len(shape) == 4:
+        k = math.isqrt(shape[0])
+        whole = draw(spec, batch_size, seed, (shape[1], k * shape[2], k * shape[3]), n_classes)
+        tiles = whole.x.unfold(2, shape[2], shape[2]).unfold(3, shape[3], shape[3])  # N C k k h w
+        return Batch(tiles.permute(0, 2, 3, 1, 4, 5).reshape(batch_size, *shape).contiguous(), whole.y)
     if batch_size < 1:
         raise NasdbError(f"batch size must be a positive number of images, got {batch_size}")
     g = torch.Generator().manual_seed(seed)

@@ -90,24 +90,27 @@ def seed_of(*parts: object) -> int:
 
 def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> pl.DataFrame:
     """Rows (arch_id, dataset, proxy, value, note) for the chunk's architectures; a NaN value is
-    stored as NULL with the reason in ``note``."""
+    stored as NULL with the reason in ``note``. Size-only runs (params, flops, n_trainable_layers)
+    count one network per ``Space.cost_key`` when the space has one."""
     import torch
 
-    from nasdb.proxies.zc import suite
     from nasdb.spaces import get
 
     torch.set_num_threads(1)  # chunks run one per core; a proxy pass is too small to split
     space = get(bench)
     names = settings["proxies"]
+    by_key = space.cost_key is not None and set(names) <= set(registry.ANALYTIC)
     rows: dict[str, list] = {"arch_id": [], "dataset": [], "proxy": [], "value": [], "note": []}
     for arch_id, arch_key in items:
         spec = space.parse(arch_key)
         for datasets in _network_groups(bench, tuple(settings["datasets"]), arch_key):
-            net = space.network(spec, datasets[0], seed=seed_of(settings["seed"], bench, arch_key))
-            shape = space.input_shape(datasets[0])
-            batch = _batch(settings["data"], settings["batch_size"], seed_of(settings["seed"], settings["data"], datasets[0]),
-                           shape, suite.n_outputs(net))
-            values = suite.compute(net, batch, names, seed=seed_of(settings["seed"], bench, arch_key, "zen"))
+            if by_key:
+                key = (bench, datasets, tuple(names), space.cost_key(spec))
+                if key not in _sizes:
+                    _sizes[key] = _values(space, spec, arch_key, datasets[0], settings)
+                values = _sizes[key]
+            else:
+                values = _values(space, spec, arch_key, datasets[0], settings)
             for d in datasets:
                 for name in names:
                     v = values[name]
@@ -119,6 +122,24 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
                     rows["note"].append(None if ok else f"{name} undefined for this network ({v})")
     return pl.DataFrame(rows, schema={"arch_id": pl.Int64, "dataset": pl.String, "proxy": pl.String,
                                       "value": pl.Float64, "note": pl.String})
+
+
+_sizes: dict[tuple, dict[str, float]] = {}  # size-only values per cost key, kept for the process
+
+
+def _values(space, spec, arch_key: str, dataset: str, settings: dict) -> dict[str, float]:
+    """Every requested proxy of one architecture's network on ``dataset``: one build, shared passes."""
+    from nasdb.proxies.zc import suite
+
+    bench = space.bench
+    net = space.network(spec, dataset, seed=seed_of(settings["seed"], bench, arch_key))
+    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
+    batch_seed = seed_of(settings["seed"], settings["data"], dataset)
+    size_only = set(settings["proxies"]) <= set(registry.ANALYTIC)  # one image is enough to count
+    batch = datasources.for_task(_batch(settings["data"], 1 if size_only else settings["batch_size"], batch_seed,
+                                        tuple(space.input_shape(dataset)), n_out), kind, n_out, batch_seed)
+    return suite.compute(net, batch, settings["proxies"], seed=seed_of(settings["seed"], bench, arch_key, "zen"),
+                         loss_fn=datasources.LOSSES[kind])
 
 
 @lru_cache(maxsize=8)

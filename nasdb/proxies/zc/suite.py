@@ -56,11 +56,12 @@ def weighted_layers(net: nn.Module) -> list[nn.Module]:
 
 
 def n_outputs(net: nn.Module) -> int:
-    """Classes of a classifier: the output width of its last Linear layer."""
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ValueError("the network has no Linear layer to read its number of classes from")
-    return linears[-1].out_features
+    """Output width of the network's last Linear or conv layer (classes, regression outputs, or the
+    channels of a dense head)."""
+    last = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    if not last:
+        raise ValueError("the network has no Linear or conv layer to read its output width from")
+    return last[-1].out_features if isinstance(last[-1], nn.Linear) else last[-1].out_channels
 
 
 def compute(net: nn.Module, batch: Batch, names: list[str] | tuple[str, ...], seed: int,
@@ -205,8 +206,9 @@ def _gradients(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: C
             jx = jx.reshape(len(jx), -1).numpy()
             if "jacov" in want:
                 out["jacov"] = measures.jacov(jx)
-            if "epe_nas" in want:
-                out["epe_nas"] = measures.epe_nas(jx, batch.y.numpy(), y.shape[-1])
+            if "epe_nas" in want:  # defined on class labels only
+                out["epe_nas"] = measures.epe_nas(jx, batch.y.numpy(), y.shape[-1]) \
+                    if batch.y.dim() == 1 and not batch.y.is_floating_point() else math.nan
         if want & {"grad_norm", "snip", "plain", "grasp", "fisher"}:
             weights = [m.weight for m in layers]
             catching["on"] = True

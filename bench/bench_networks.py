@@ -37,16 +37,6 @@ def sample_specs(space, n: int, rng: random.Random) -> list:
     return [space.parse(k) for k in rng.sample(data["key"][:1000], n)]
 
 
-def input_for(dataset: str) -> torch.Tensor:
-    """A batch-1 input at the dataset's resolution (TNB101 tasks: their own shapes, jigsaw 9 tiles)."""
-    from nasdb.nets import tnb101
-
-    if dataset in tnb101.TASKS:
-        return torch.randn(1, *tnb101.input_shape(dataset))
-    size = 16 if dataset == "ImageNet16-120" else 32  # the NB201/NB101 image datasets
-    return torch.randn(1, 3, size, size)
-
-
 def measure(bench: str, n: int, seed: int) -> list[dict]:
     space = spaces.get(bench)
     specs = sample_specs(space, n, random.Random(seed))
@@ -60,7 +50,7 @@ def measure(bench: str, n: int, seed: int) -> list[dict]:
             cpu.append(time.process_time() - c)
             params.append(n_parameters(net))
         with torch.no_grad():
-            x = input_for(dataset)
+            x = torch.randn(1, *space.input_shape(dataset))
             t = time.perf_counter()
             net.eval()(x)
             forward = time.perf_counter() - t

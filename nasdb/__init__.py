@@ -6,14 +6,16 @@
     nasdb.lookup("nb201", "|nor_conv_3x3~0|+...") # by the benchmark's own string
     nasdb.query("SELECT * FROM ground_truth LIMIT 5")
     nasdb.network("nb201", 1, "cifar100", seed=0)  # the torch network the benchmark trained
+    nasdb.convert("nb201", "(2, 2, 0, 4, 2, 0)", to="official")  # official / naslib / index / hash / spec
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from nasdb.api import arch_id, arch_key, archs, connect, ground_truth, lookup, query  # noqa: E402
+from nasdb.api import arch_id, arch_key, archs, connect, convert, ground_truth, lookup, query  # noqa: E402
 
-__all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "ground_truth", "query", "score", "network", "__version__"]
+__all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "convert", "ground_truth", "query", "score",
+           "network", "__version__"]
 # Evaluation lives in the subpackage: nasdb.evaluate.evaluate(con, Filters(...), Settings(...)).
 
 

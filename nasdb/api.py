@@ -1,7 +1,7 @@
 """The Python API: the same lookups the CLI offers, returning polars DataFrames.
 
-Architectures are looked up by official index or by the benchmark's own string, both ways; strings
-are validated with the space's grammar first so a typo gets an error that shows the expected form.
+Architectures are looked up by official index or by any encoding their space accepts, both ways;
+they are validated by the space (``nasdb.spaces``) first, so a typo gets an error showing the forms.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from nasdb import store
+from nasdb import spaces, store
 from nasdb.errors import ArchStringError, NasdbError
 
 
@@ -24,30 +24,6 @@ def connect(db: str | Path | None = None, read_only: bool = True) -> duckdb.Duck
     return store.connect(path, read_only=read_only)
 
 
-def _canonical_key(bench: str, arch: str) -> str:
-    """Validate ``arch`` against the space's grammar and return it in the form stored as ``arch_key``."""
-    if bench == "nb201":
-        from nasdb.spaces import nb201
-
-        return nb201.to_string(nb201.parse(arch))
-    if bench == "tnb101_micro":
-        from nasdb.spaces import tnb101
-
-        tnb101.micro_digits(arch)
-        return arch.strip()
-    if bench == "tnb101_macro":
-        from nasdb.spaces import tnb101
-
-        tnb101.macro_digits(arch)
-        return arch.strip()
-    if bench == "nb101":
-        key = arch.strip().lower()
-        if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
-            raise ArchStringError(f"malformed NB101 module hash {arch!r}: expected 32 hex digits (md5)")
-        return key
-    return arch
-
-
 def archs(bench: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """All architectures (of one benchmark, if given)."""
     con = con or connect()
@@ -56,18 +32,29 @@ def archs(bench: str | None = None, con: duckdb.DuckDBPyConnection | None = None
 
 
 def lookup(bench: str, arch: int | str, con: duckdb.DuckDBPyConnection | None = None) -> dict:
-    """One architecture's row, by official index (int or digit string) or by its own string / hash."""
+    """One architecture's row, by official index (an int or ASCII digits) or by any encoding its
+    space accepts (official string, NASLib encoding, spec, NB101 module hash)."""
+    space = spaces.get(bench)
+    try:  # an NB101 hash is checked for its form here, for membership by the archs table below
+        index, key = None, space.arch_key(arch)
+    except ArchStringError:
+        index = space.index_text(arch)  # raises if it is an index out of range
+        if index is None:
+            raise
     con = con or connect()
-    if isinstance(arch, int) or (isinstance(arch, str) and arch.strip().isdigit()):
-        row = store.frame(con, "SELECT * FROM archs WHERE bench = ? AND arch_id = ?", [bench, int(arch)])
-        what = f"index {int(arch)}"
+    if index is not None:
+        row = store.frame(con, "SELECT * FROM archs WHERE bench = ? AND arch_id = ?", [bench, index])
+        what = f"index {index}"
     else:
-        key = _canonical_key(bench, arch)
         row = store.frame(con, "SELECT * FROM archs WHERE bench = ? AND arch_key = ?", [bench, key])
         what = repr(key)
     if row.height == 0:
         known = [r[0] for r in con.execute("SELECT bench FROM benchmarks ORDER BY bench").fetchall()]
-        raise NasdbError(f"no {bench} architecture with {what} (benchmarks in this database: {', '.join(known)})")
+        if bench in known:
+            raise ArchStringError(f"{bench} has no architecture with {what} (this database holds all of its "
+                                  f"{space.n_archs:,})")
+        raise NasdbError(f"no {bench} architectures in this database (its benchmarks: {', '.join(known) or 'none'}); "
+                         f"run `nasdb ingest` for it")
     return row.row(0, named=True)
 
 
@@ -78,7 +65,13 @@ def arch_id(bench: str, arch: str, con: duckdb.DuckDBPyConnection | None = None)
 
 def arch_key(bench: str, index: int, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """The benchmark's own string of an official index."""
-    return lookup(bench, int(index), con)["arch_key"]
+    return lookup(bench, index, con)["arch_key"]
+
+
+def convert(bench: str, arch: object, to: str, con: duckdb.DuckDBPyConnection | None = None):
+    """``arch`` (any accepted encoding or an official index) as ``official``, ``naslib``, ``index``,
+    ``hash`` (NB101) or ``spec``; see :func:`nasdb.spaces.convert` (an NB201 index needs the database)."""
+    return spaces.convert(bench, arch, to, con)
 
 
 def ground_truth(bench: str, arch: int | str, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:

@@ -14,7 +14,7 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from nasdb import store
+from nasdb import spaces, store
 from nasdb.errors import NasdbError
 from nasdb.proxies import registry
 from nasdb.proxies.runs import score_bench
@@ -68,7 +68,7 @@ def test_run_rows_and_provenance(scored):
     con = store.connect(scored, read_only=True)
     n, distinct = con.execute("SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)) FROM proxies "
                               "WHERE bench = 'nb201' AND source = 'nasdb'").fetchone()
-    assert n == distinct == 15625 * len(registry.NB201_DATASETS) * len(registry.PROXIES)
+    assert n == distinct == 15625 * len(spaces.get("nb201").datasets) * len(registry.PROXIES)
     assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'nb201' AND value IS NULL").fetchone()[0] == 0
     # the graph is data-free: every NB201 dataset name carries the same value
     assert con.execute("SELECT max(n) FROM (SELECT count(DISTINCT value) n FROM proxies WHERE bench = 'nb201' "
@@ -97,7 +97,7 @@ def test_a_completed_run_supersedes_other_nasgraph_runs(scored, tmp_path):
     path = _copy(scored, tmp_path)
     con = store.connect(path)
     r = score_bench(con, "nb201", seed=1, sample=40, progress=False)
-    assert r.n_rows == 40 * len(registry.NB201_DATASETS) * len(registry.PROXIES)
+    assert r.n_rows == 40 * len(spaces.get("nb201").datasets) * len(registry.PROXIES)
     assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'nb201'").fetchone()[0] == r.n_rows
     assert dict(con.execute("SELECT status, count(*) FROM proxy_runs GROUP BY status").fetchall()) == \
         {"complete": 1, "superseded": 1}

@@ -1,22 +1,12 @@
 """Architecture lookup: everything the database knows about one architecture, and a drawing of it."""
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import streamlit as st
 
 from app import cells, db, selection, ui
 from nasdb import api
 from nasdb.errors import NasdbError
-
-# Strings that name their own benchmark, so a pasted string needs no benchmark choice.
-_SELF_NAMING = {
-    "nb201": re.compile(r"^\|.*\|$"),
-    "tnb101_micro": re.compile(r"^64-41414-"),
-    "tnb101_macro": re.compile(r"^64-\d+-basic$"),
-    "nb101": re.compile(r"^[0-9a-fA-F]{32}$"),
-}
 
 st.title("Architecture lookup")
 left, right = st.columns([1, 3])
@@ -29,7 +19,7 @@ with right:
 if not text.strip():
     st.info("Paste an architecture above (an index refers to the selected benchmark).")
     st.stop()
-bench = next((b for b, rx in _SELF_NAMING.items() if rx.match(text.strip())), chosen)
+bench = cells.bench_of(text.strip(), chosen)
 if bench != chosen:
     st.caption(f"Recognised a {bench} architecture string.")
 con = db.connect(ui.snapshot_path())

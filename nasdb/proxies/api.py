@@ -1,7 +1,7 @@
 """Score one architecture from Python: ``score("nb201", "|nor_conv_3x3~0|+...", proxy=...)``.
 
-Re-exported as ``nasdb.score``. Works without a database: the architecture string is parsed by
-its space's grammar and the surrogate is built from it directly.
+Re-exported as ``nasdb.score``. Works without a database: the architecture is parsed by its space
+(any encoding it accepts) and the surrogate is built from it directly.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import math
 import networkx as nx
 import torch
 
+from nasdb import spaces
 from nasdb.errors import NasdbError
 from nasdb.proxies import registry
 from nasdb.proxies.nasgraph import engine, fast, reference
@@ -29,10 +30,12 @@ def score(bench: str, arch: str, proxy: str = "nasgraph_avg_degree", mode: str =
     """
     registry.check_proxy(proxy)
     registry.check_mode(mode)
-    b = registry.bench(bench)
-    if b.per_dataset and task not in b.datasets:
-        raise NasdbError(f"{bench} proxies are per task: pass task= one of {', '.join(b.datasets)} (got {task!r})")
-    s = b.surrogate(arch, task or b.datasets[0])
+    space = spaces.get(bench)
+    if (task is None and space.per_dataset) or (task is not None and task not in space.datasets):
+        raise NasdbError(f"{bench} proxies need task= one of {', '.join(space.datasets)} (got {task!r})")
+    spec = space.parse(arch)  # exactly the space's architectures, else a named ArchStringError
+    arch = space.key(spec)
+    s = space.surrogate(spec, task or space.datasets[0])
     if mode == "fast":
         values = engine.compute([s], mode, seed, cache=_caches.setdefault(seed, fast.BlockCache(seed)))
         value = float(values[proxy][0])

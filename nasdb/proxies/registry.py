@@ -34,14 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nasdb import __version__
+from nasdb import __version__, spaces
 from nasdb.errors import NasdbError
 from nasdb.proxies.nasgraph.measures import NAMES
 
 FAMILY = "nasgraph"
 PROXIES = NAMES
-NB201_DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
-NB101_DATASET = "cifar10"  # NB101's only dataset, as in its ground_truth rows
 MODES = ("fast", "reference")
 
 
@@ -65,45 +63,24 @@ class Bench:
         return len({self.graph_of(d) for d in self.datasets}) > 1
 
 
-def _nb201_surrogate(arch_key: str, dataset: str):
-    from nasdb.spaces import nb201
+def _bench(space) -> Bench:
+    """The NASGraph view of a space: its arch_keys are parsed by the space, its bulk groups assembled here."""
+    bulk = None
+    if space.bulk is not None:
+        def bulk(arch_keys: list[str], dataset: str, cache, _groups=space.bulk):
+            from nasdb.proxies.nasgraph import fast
 
-    return nb201.surrogate(nb201.parse(arch_key))
-
-
-def _tnb101_surrogate(arch_key: str, task: str):
-    from nasdb.spaces import tnb101
-
-    return tnb101.surrogate(arch_key, task)
-
-
-def _nb101_surrogate(arch_key: str, dataset: str):
-    from nasdb.proxies.nasgraph import nb101
-
-    return nb101.surrogate_of_key(arch_key, dataset)
-
-
-def _nb101_bulk(arch_keys: list[str], dataset: str, cache):
-    from nasdb.proxies.nasgraph import nb101
-
-    return nb101.measures_of_keys(arch_keys, dataset, cache)
+            return fast.measures_of_groups(_groups(arch_keys, dataset), len(arch_keys), cache)
+    return Bench(space.bench, space.datasets, space.graph_of,
+                 lambda arch_key, dataset: space.surrogate(space.parse(arch_key), dataset),
+                 dict(space.surrogate_settings), bulk=bulk, chunk_order=space.chunk_order)
 
 
 def _benches() -> dict[str, Bench]:
-    from nasdb.proxies.nasgraph.nb101 import SURROGATE_DEFAULTS as NB101_SURROGATE
-    from nasdb.spaces import nb201, tnb101
-
-    return {
-        "nb201": Bench("nb201", NB201_DATASETS, lambda dataset: "", _nb201_surrogate, dict(nb201.SURROGATE_DEFAULTS)),
-        **{b: Bench(b, tnb101.TASKS, tnb101.head_of, _tnb101_surrogate, dict(tnb101.SURROGATE_DEFAULTS))
-           for b in ("tnb101_micro", "tnb101_macro")},
-        # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
-        "nb101": Bench("nb101", (NB101_DATASET,), lambda dataset: "", _nb101_surrogate, dict(NB101_SURROGATE),
-                       bulk=_nb101_bulk, chunk_order="naslib_key, arch_id"),
-    }
+    return {space.bench: _bench(space) for space in spaces.all_spaces()}
 
 
-BENCH_NAMES = ("nb201", "tnb101_micro", "tnb101_macro", "nb101")
+BENCH_NAMES = spaces.bench_ids()
 
 
 def bench(name: str) -> Bench:

@@ -67,7 +67,8 @@ def convert(bench: str, arch: object, to: str, con=None):
 
     Indices follow the space's rule where there is one (NB101: position in sorted-hash order, from
     the enumeration; TNB101: the official API order); NB201's order is defined only by its files,
-    so an NB201 index needs the database (``con``, else the default read-only database).
+    so an NB201 index needs the database (``con``: a connection or a database path; default: the
+    default database, opened read-only).
     """
     space = get(bench)
     if to not in CONVERSIONS:
@@ -101,9 +102,12 @@ def _resolve(space: Space, arch: object, con) -> Spec:
 
 
 def _connection(con):
+    """``con`` as given, or the read-only database at ``con`` (a path) / the default one (None)."""
+    from os import PathLike
+
     from nasdb.api import connect
 
-    return con or connect()
+    return connect(con) if con is None or isinstance(con, str | PathLike) else con
 
 
 def _db_index(space: Space, key: str, con) -> int:

@@ -283,6 +283,21 @@ def rows_of(hashes: list[str]) -> np.ndarray:
     return rows
 
 
+def _hash_form(arch: object) -> str | None:
+    """A 32-hex-digit string, lowercased; None for anything else."""
+    if isinstance(arch, str):
+        key = arch.strip().lower()
+        if len(key) == 32 and all(c in "0123456789abcdef" for c in key):
+            return key
+    return None
+
+
+def form_key(arch: object) -> str:
+    """The module hash of any accepted encoding; a hash is only checked for its form (32 hex digits),
+    so this needs no enumeration (the ``archs`` table then tells whether it is one of the cells)."""
+    return _hash_form(arch) or parse_any(arch).hash
+
+
 def parse_any(arch: object) -> Cell:
     """Module hash, NASLib tuple (text or ints) or spec dict/JSON -> cell; ArchStringError otherwise."""
     from nasdb.spaces.protocol import int_sequence, json_object
@@ -298,8 +313,8 @@ def parse_any(arch: object) -> Cell:
         return from_naslib(t)
     if not isinstance(arch, str):
         raise ArchStringError(f"NB101 architecture must be a string, got {type(arch).__name__} {arch!r}: {ACCEPTED}")
-    key = arch.strip().lower()
-    if len(key) != 32 or any(c not in "0123456789abcdef" for c in key):
+    key = _hash_form(arch)
+    if key is None:
         raise ArchStringError(f"malformed NB101 architecture {arch!r}: {ACCEPTED}")
     return _enumeration().cell(int(rows_of([key])[0]))
 
@@ -422,7 +437,7 @@ def _space():
         cell_graph=cell_graph, neighbours=neighbours, dot=dot, shrinks=shrinks,
         surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
         # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
-        bulk=_bulk, chunk_order="naslib_key, arch_id", network=network,
+        bulk=_bulk, chunk_order="naslib_key, arch_id", network=network, form_key=form_key,
         cell_arrays=lambda hashes: arrays_of_cells(_enumeration().take(rows_of(hashes))),
     )
 

@@ -77,6 +77,13 @@ class Space:
     # (adj (N,V,V) bool in topological order, input column 0, output column V-1; op codes (N,V) into the
     # returned op names, -1 = padding; op names incl. 'input'/'output')
     cell_arrays: Callable[[list[str]], tuple[Any, Any, tuple[str, ...]]] | None = None
+    # parse + key without loading data, where only the data can tell membership (an NB101 hash:
+    # whether it is one of the enumerated 423,624); lookups then let the ``archs`` table decide
+    form_key: Callable[[object], str] | None = None
+
+    def arch_key(self, arch: object) -> str:
+        """The canonical arch_key of any accepted encoding (membership checked by ``form_key``'s rule)."""
+        return self.form_key(arch) if self.form_key is not None else self.key(self.parse(arch))
 
     @property
     def n_archs(self) -> int | None:

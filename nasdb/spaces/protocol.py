@@ -28,6 +28,7 @@ Spec = Any  # a space's own hashable value for one architecture
 # an official index given as text: ASCII digits only (int("１２") would accept other scripts' digits)
 # and no leading zero, so that 32 zeros is a (wrong) NB101 hash, never index 0
 _INDEX_RE = re.compile(r"\A(?:0|[1-9][0-9]*)\Z")
+_NUMBER_RE = re.compile(r"\A[ \t]*(?:0|[1-9][0-9]{0,2})[ \t]*\Z")
 
 
 @dataclass(frozen=True)
@@ -129,18 +130,17 @@ def computational(g):
 
 
 def int_sequence(arch: object, length: int, what: str, grammar: str) -> tuple[int, ...] | None:
-    """A NASLib-style integer sequence ``(a, b, ...)`` / ``[a, b, ...]`` / tuple of ints, or None if
-    ``arch`` does not look like one. Only ASCII digits count; bools and floats are refused."""
+    """A NASLib-style integer sequence: ``(a, b, ...)`` or ``[a, b, ...]`` text (ASCII digits without
+    sign or leading zeros, ASCII blanks around commas) or a tuple/list of ints; None if ``arch`` does
+    not look like one (text not opening with a bracket). Bools and floats are refused."""
     if isinstance(arch, tuple | list):
         if not all(isinstance(x, int) and not isinstance(x, bool) for x in arch):
             raise ArchStringError(f"malformed {what} {arch!r}: {grammar}")
         values = tuple(arch)
-    elif isinstance(arch, str) and arch.strip()[:1] in "([" and arch.strip():
-        inner = arch.strip()
-        if not (inner[0] + inner[-1] in ("()", "[]")):
-            raise ArchStringError(f"malformed {what} {arch!r}: {grammar}")
-        parts = [p.strip() for p in inner[1:-1].split(",")]
-        if not all(re.fullmatch(r"-?[0-9]{1,3}", p) for p in parts):
+    elif isinstance(arch, str) and arch.strip()[:1] in ("(", "["):
+        text = arch.strip()
+        parts = text[1:-1].split(",")
+        if text[0] + text[-1] not in ("()", "[]") or not all(_NUMBER_RE.match(p) for p in parts):
             raise ArchStringError(f"malformed {what} {arch!r}: {grammar}")
         values = tuple(int(p) for p in parts)
     else:

@@ -99,3 +99,15 @@ def test_api_bad_architectures(db):
         nasdb.lookup("tnb101_micro", "64-41414-4_44_444", con)
     with pytest.raises(ArchStringError, match="32 hex digits"):
         nasdb.lookup("nb101", "not-a-hash", con)
+
+
+@pytest.mark.parametrize("bench, arch", [
+    ("nb201", "²"), ("nb201", "9" * 100), ("nb201", "１２"), ("nb201", "١٢"), ("nb201", "-1"), ("nb201", True),
+    ("nb101", None), ("nb101", 1.5), ("nb101", float("nan")), ("nb101", "00005c142e6f48ac74fdcf73e3439874garbage"),
+])
+def test_api_lookups_refuse_what_is_not_an_architecture_of_the_space(db, bench, arch):
+    """Issue 10: each of these raised ValueError / DuckDB / AttributeError or resolved to index 12."""
+    con = nasdb.connect(db)
+    for fn in (nasdb.lookup, nasdb.arch_id):
+        with pytest.raises(ArchStringError):
+            fn(bench, arch, con)

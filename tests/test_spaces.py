@@ -157,3 +157,34 @@ def test_every_space_draws_its_cell():
     for space in spaces.all_spaces():
         drawing = space.dot(space.parse(EXAMPLES[space.bench]))
         assert drawing.startswith("digraph") and drawing.rstrip().endswith("}")
+
+
+def test_convert_command_offers_exactly_the_conversions():
+    from nasdb.commands.convert import TARGETS
+
+    assert TARGETS == spaces.CONVERSIONS
+
+
+def test_convert_command_prints_one_line_or_one_error(capsys):
+    from nasdb import cli
+
+    assert cli.main(["convert", "tnb101_micro", "3256", "--to", "naslib"]) == 0
+    assert capsys.readouterr().out == "(0, 0, 0, 0, 0, 0)\n"
+    assert cli.main(["convert", "tnb101_macro", "64-1111-basic", "--to", "index"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not in the space" in err
+
+
+@pytest.mark.parametrize("bench, arch, task", [
+    ("nb101", "00005c142e6f48ac74fdcf73e3439874garbage", None),  # was scored as its 32-character prefix
+    ("tnb101_macro", "64-1111-basic", "class_scene"),             # was scored, outside the 3,256
+    ("tnb101_macro", "64-333333-basic", "segmentsemantic"),       # was a ZeroDivisionError
+    ("tnb101_macro", "64-333333-basic", "class_scene"),           # was torch's RuntimeError
+    ("nb101", "0" * 32, None),
+    ("nb201", "１２", None),
+])
+def test_score_refuses_architectures_outside_the_space(bench, arch, task):
+    import nasdb
+
+    with pytest.raises(ArchStringError):
+        nasdb.score(bench, arch, task=task)

@@ -83,11 +83,6 @@ def naslib_macro(arch: str) -> tuple[int, ...]:
     return d + (0,) * (6 - len(d))
 
 
-def macro_from_naslib(key: tuple[int, ...]) -> str:
-    digits = "".join(str(k) for k in key if k != 0)
-    return f"64-{digits}-basic"
-
-
 def micro_from_naslib(key: tuple[int, ...]) -> str:
     if len(key) != 6 or any(k not in (0, 1, 2, 3) for k in key):
         raise ArchStringError(f"malformed NASLib TNB101 micro key {key!r}: expected 6 digits in 0..3")

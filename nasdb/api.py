@@ -51,8 +51,7 @@ def lookup(bench: str, arch: int | str, con: duckdb.DuckDBPyConnection | None = 
     if row.height == 0:
         known = [r[0] for r in con.execute("SELECT bench FROM benchmarks ORDER BY bench").fetchall()]
         if bench in known:
-            raise ArchStringError(f"{bench} has no architecture with {what} (this database holds all of its "
-                                  f"{space.n_archs:,})")
+            raise ArchStringError(f"{bench} has no architecture with {what} in this database")
         raise NasdbError(f"no {bench} architectures in this database (its benchmarks: {', '.join(known) or 'none'}); "
                          f"run `nasdb ingest` for it")
     return row.row(0, named=True)

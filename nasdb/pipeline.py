@@ -16,11 +16,12 @@ from nasdb import __version__, sources, store
 
 
 def score_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
-    """NASGraph for every space it knows (each run resumable, replacing the previous complete run)."""
+    """NASGraph for every space with architectures in the database (each run resumable, replacing the
+    previous complete run); spaces nothing was ingested for (e.g. NDS without its files) are skipped."""
     from nasdb.proxies import registry
     from nasdb.proxies.runs import score_bench
 
-    for bench in registry.BENCH_NAMES:
+    for bench in registry.held_benches(con):
         score_bench(con, bench, progress=progress)
 
 

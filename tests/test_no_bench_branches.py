@@ -12,8 +12,10 @@ from nasdb import spaces
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ("nasdb", "app")  # ingest/, tests/ and bench/ may name benchmarks; so may nasdb/spaces/
 EXEMPT = (ROOT / "nasdb" / "spaces",)
-# being rewritten on its own branch (the scoring harness), which replaces this fallback by the registry
-PENDING = {"nasdb/proxies/runs.py"}
+# known offenders, each to be moved behind the spaces by its owner (listed so that nothing new slips in):
+# runs.py's TNB101 fallback (the scoring-harness rewrite replaces it by the registry); the zc family's
+# per-benchmark Suite-Zero batch sizes (a dict keyed by bench id)
+PENDING = {"nasdb/proxies/runs.py", "nasdb/proxies/zc/family.py"}
 
 
 def _bench_constants(node: ast.AST, ids: tuple[str, ...]) -> list[str]:

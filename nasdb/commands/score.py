@@ -4,20 +4,21 @@ from __future__ import annotations
 import os
 
 from nasdb.commands import add
-from nasdb.proxies.registry import BENCH_NAMES, MODES  # plain tuples (the registry imports no torch)
+from nasdb.proxies.registry import MODES  # a plain tuple (the registry imports no torch)
 
 
 def register(sub) -> None:
     p = add(sub, "score", "compute graph proxies (NASGraph) for every architecture of a benchmark",
             "  nasdb score nasgraph --bench nb201                 # all 15,625 cells, fast mode\n"
             "  nasdb score nasgraph --bench nb101                 # all 423,624 cells (after `nasdb ingest nb101`)\n"
-            "  nasdb score nasgraph --bench all                   # NB201, TransNAS-Bench-101 micro/macro, NB101\n"
+            "  nasdb score nasgraph --bench all                   # every benchmark with architectures in the database\n"
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
             "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
             "re-running the same command resumes an interrupted run (finished chunks are kept)\n")
     p.add_argument("family", choices=["nasgraph", "graf"],
                    help="proxy family: nasgraph (NASGraph graph measures) or graf (GRAF-style graph features)")
-    p.add_argument("--bench", required=True, choices=(*BENCH_NAMES, "all"), help="benchmark to score")
+    p.add_argument("--bench", required=True, metavar="BENCH",
+                   help="benchmark id (nb201, tnb101_micro, tnb101_macro, nb101, nb301, ...) or 'all'")
     p.add_argument("--mode", default="fast", choices=MODES,
                    help="fast: shared deterministic block weights, array assembly (default); "
                         "reference: the published recipe, fresh weights per architecture (slow)")
@@ -32,11 +33,12 @@ def run(args) -> int:
     # must be probed; fast mode barely uses it, reference mode is per architecture)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from nasdb import store
+    from nasdb.proxies import registry
     from nasdb.proxies.runs import score_bench
 
-    benches = BENCH_NAMES if args.bench == "all" else (args.bench,)
     con = store.connect(args.db)
     try:
+        benches = registry.held_benches(con) if args.bench == "all" else (registry.bench(args.bench).name,)
         if args.family == "graf":
             from nasdb.proxies.graf import family
 

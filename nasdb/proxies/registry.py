@@ -80,7 +80,15 @@ def _benches() -> dict[str, Bench]:
     return {space.bench: _bench(space) for space in spaces.all_spaces()}
 
 
-BENCH_NAMES = spaces.bench_ids()
+def bench_names() -> tuple[str, ...]:
+    """Every benchmark NASGraph can be asked to score: every space (discovered when first asked)."""
+    return spaces.bench_ids()
+
+
+def held_benches(con) -> list[str]:
+    """The benchmarks with architectures in the database (what ``all`` scores), in registry order."""
+    held = {b for (b,) in con.execute("SELECT DISTINCT bench FROM archs").fetchall()}
+    return [b for b in bench_names() if b in held]
 
 
 def bench(name: str) -> Bench:

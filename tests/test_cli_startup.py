@@ -18,6 +18,11 @@ def test_building_the_parser_imports_no_heavy_module():
     assert out.stdout.strip() == "[]"
 
 
+def _choices(command: str, option: str) -> tuple:
+    sub = next(a for a in cli.parser()._actions if a.dest == "command").choices[command]
+    return tuple(next(a for a in sub._actions if option in a.option_strings).choices)
+
+
 def test_command_constants_match_the_library():
     from nasdb.evaluate.search import TRIALS
     sub = next(a for a in cli.parser()._actions if a.dest == "command").choices["eval"]

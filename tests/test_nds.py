@@ -10,7 +10,7 @@ import pytest
 from ingest import nds as job
 from nasdb import spaces, store
 from nasdb.cli import main
-from nasdb.errors import ArchStringError, IngestError, NasdbError
+from nasdb.errors import ArchStringError, IngestError
 from nasdb.spaces import nds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nds"
@@ -152,8 +152,4 @@ def test_nasgraph_surrogates_for_cifar_cell_spaces_only():
     wide = specs[0]._replace(width=2 * specs[0].width)  # the NDS width rule: more channels, more nodes
     nodes = engine.compute([darts.surrogate(s, "cifar10") for s in (specs[0], wide)], "fast")["nasgraph_nodes"]
     assert nodes[1] > nodes[0]
-    for bench in ("nds_darts_in", "nds_resnet"):
-        space = spaces.get(bench)
-        sweep = "DARTS_in" if bench == "nds_darts_in" else "ResNet"
-        with pytest.raises(NasdbError, match="no NASGraph surrogate"):
-            space.surrogate(space.parse(_records(sweep)[0]["net"]), space.datasets[0])
+    assert spaces.get("nds_darts_in").surrogate is None and spaces.get("nds_resnet").surrogate is None

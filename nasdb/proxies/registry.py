@@ -77,12 +77,13 @@ def _bench(space) -> Bench:
 
 
 def _benches() -> dict[str, Bench]:
-    return {space.bench: _bench(space) for space in spaces.all_spaces()}
+    return {space.bench: _bench(space) for space in spaces.all_spaces() if space.surrogate is not None}
 
 
 def bench_names() -> tuple[str, ...]:
-    """Every benchmark NASGraph can be asked to score: every space (discovered when first asked)."""
-    return spaces.bench_ids()
+    """Every benchmark NASGraph can be asked to score: every space with a surrogate (discovered when first
+    asked; a space without one, such as NDS's ImageNet and ResNet-like sweeps, has nothing to probe)."""
+    return tuple(_benches())
 
 
 def held_benches(con) -> list[str]:

@@ -30,8 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import networkx as nx
-
 from nasdb.errors import ArchStringError
 
 # NASLib's compact op ids, in its order (the DARTS op set without 'none')
@@ -334,11 +332,13 @@ def is_degenerate(g: Genotype) -> bool:
     return False
 
 
-def cell_graph(g: Genotype) -> nx.DiGraph:
+def cell_graph(g: Genotype):
     """Both cells in one op-on-node DAG (the normal cell's nodes first): per cell its two inputs
     (op ``input``: the cell two back, the previous cell), one node per op, one ``add`` node per
     intermediate node and the ``output`` (concatenation). Integer nodes in topological order;
     attributes ``op`` and ``cell``."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     for name in CELLS:
         cell, concat = getattr(g, name), getattr(g, f"{name}_concat")

@@ -23,7 +23,7 @@ import json
 import re
 from typing import NamedTuple
 
-from nasdb.errors import ArchStringError, NasdbError
+from nasdb.errors import ArchStringError
 from nasdb.spaces import nb301
 from nasdb.spaces.nb301 import CellRules, Genotype
 
@@ -159,13 +159,6 @@ def _block_dot(b: NdsBlocks) -> str:
                             for i, (d, w, s) in enumerate(zip(b.ds, b.ws, b.ss))], "head"])
 
 
-def _no_surrogate(sweep: str):
-    def refuse(spec, dataset):
-        raise NasdbError(f"no NASGraph surrogate for NDS {sweep}: the authors' NDS recipe converts CIFAR cell "
-                         f"networks only")
-    return refuse
-
-
 def _cell_network(spec: NdsCell, dataset: str | None = None, seed: int | None = None, device=None):
     """The pycls NAS CIFAR network of a record (no auxiliary head, 10 classes)."""
     from nasdb.nets import build
@@ -194,8 +187,9 @@ def _cell_space(sweep: str):
         is_degenerate=lambda s: nb301.is_degenerate(s.genotype),
         cell_graph=lambda s: nb301.cell_graph(s.genotype), dot=lambda s: nb301.dot(s.genotype),
         neighbours=lambda s: [str(s._replace(genotype=h)) for h in nb301.edits(s.genotype, rules)],
+        # the authors' NDS recipe converts CIFAR cell networks only
         surrogate=(lambda s, dataset: nb301.surrogate(s.genotype, s.width, **nb301.SURROGATE_DEFAULTS)) if cifar
-        else _no_surrogate(sweep),
+        else None,
         graph_of=lambda dataset: "", surrogate_settings=dict(nb301.SURROGATE_DEFAULTS) if cifar else {},
         network=_cell_network if cifar else None,
     )
@@ -215,7 +209,7 @@ def _block_space(sweep: str):
         op_counts=lambda b: {b.block_type: sum(b.ds)},
         n_conv=lambda b: sum(b.ds) * (3 if "bottleneck" in b.block_type else 2),
         is_degenerate=lambda b: False, cell_graph=_block_graph, dot=_block_dot,
-        neighbours=lambda b: [], surrogate=_no_surrogate(sweep), graph_of=lambda dataset: "",
+        neighbours=lambda b: [], surrogate=None, graph_of=lambda dataset: "",
         surrogate_settings={}, network=None,
     )
 

@@ -55,8 +55,9 @@ class Space:
     cell_graph: Callable[[Spec], Any]            # networkx.DiGraph, node attribute ``op``
     neighbours: Callable[[Spec], list[str]]      # arch_keys one edit away, inside the space
     dot: Callable[[Spec], str]                   # Graphviz drawing of the cell for the app
-    # NASGraph: the surrogate network of (spec, dataset); datasets with equal graph_of share a graph
-    surrogate: Callable[[Spec, str], Any]
+    # NASGraph: the surrogate network of (spec, dataset); datasets with equal graph_of share a graph;
+    # None: no surrogate recipe for this space (nothing to score)
+    surrogate: Callable[[Spec, str], Any] | None
     graph_of: Callable[[str], str]
     surrogate_settings: Mapping[str, Any]
     # optional fast path: (arch_keys, dataset) -> iterator of nasdb.surrogate.blocks.SlotGroup

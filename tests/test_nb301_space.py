@@ -163,3 +163,11 @@ def test_space_protocol_encodings_and_conversions(records):
     net = space.network(g, seed=0)
     assert sum(p.numel() for p in net.parameters()) > round(records[code]["params"]["score"] * 1e6)
     assert "cluster_normal" in space.dot(g) and "cluster_reduce" in space.dot(g)
+
+
+def test_the_app_lookup_draws_both_cells_through_the_space():
+    from app import cells
+
+    drawing = cells.dot("nb301", nb301.key(nb301.parse(DARTS_V2)), None)
+    assert "cluster_normal" in drawing and "cluster_reduce" in drawing and "dil_conv_3x3" in drawing
+    assert cells.dot("no_such_bench", "x", None) is None

@@ -153,3 +153,14 @@ def test_nasgraph_surrogates_for_cifar_cell_spaces_only():
     nodes = engine.compute([darts.surrogate(s, "cifar10") for s in (specs[0], wide)], "fast")["nasgraph_nodes"]
     assert nodes[1] > nodes[0]
     assert spaces.get("nds_darts_in").surrogate is None and spaces.get("nds_resnet").surrogate is None
+
+
+def test_spaces_without_a_surrogate_are_not_scored_and_say_so():
+    import nasdb
+    from nasdb.errors import NasdbError
+    from nasdb.proxies import registry
+
+    names = registry.bench_names()
+    assert "nds_darts" in names and "nds_resnet" not in names and "nds_darts_in" not in names
+    with pytest.raises(NasdbError, match="nds_resnet has no NASGraph surrogate"):
+        nasdb.score("nds_resnet", _records("ResNet")[0]["net"])

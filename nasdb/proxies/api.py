@@ -31,6 +31,9 @@ def score(bench: str, arch: str, proxy: str = "nasgraph_avg_degree", mode: str =
     registry.check_proxy(proxy)
     registry.check_mode(mode)
     space = spaces.get(bench)
+    if space.surrogate is None:
+        raise NasdbError(f"{bench} has no NASGraph surrogate (nothing to probe); NASGraph scores "
+                         f"{', '.join(registry.bench_names())}")
     if (task is None and space.per_dataset) or (task is not None and task not in space.datasets):
         raise NasdbError(f"{bench} proxies need task= one of {', '.join(space.datasets)} (got {task!r})")
     spec = space.parse(arch)  # exactly the space's architectures, else a named ArchStringError

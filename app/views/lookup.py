@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app import cells, db, selection, ui
+from app import cells, db, selection, similar_panel, ui
 from nasdb import api
 from nasdb.errors import NasdbError
 
@@ -85,3 +85,5 @@ if graph.height:
         graph.select("dataset", "proxy", "value", "rank_in_bench", "percentile", "run_id"), key="lookup_graph")
 else:
     st.info("No NASGraph measures (nasgraph_*) for this architecture yet — run `nasdb score`.")
+
+similar_panel.show(bench, arch["arch_key"])

@@ -38,4 +38,5 @@ def show(bench: str, arch_key: str) -> None:
         con.close()
     st.caption("Rank 1 is the architecture itself; `same_function` marks cells computing the same function "
                "(the benchmark's isomorphism class); the rest follow by cosine similarity of WL label counts.")
-    st.dataframe(found, hide_index=True, key="lookup_similar_table")
+    st.dataframe(found, hide_index=True, key="lookup_similar_table",
+                 column_config={"arch_key": st.column_config.TextColumn(width="medium")})

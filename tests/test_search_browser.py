@@ -20,26 +20,37 @@ ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory, cache, mirror) -> Path:
+def wl_cache(tmp_path_factory) -> Path:
+    """One WL index cache for the CLI, the test and the server, so the NB201 index is built once."""
+    return tmp_path_factory.mktemp("wl_cache")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, cache, mirror, wl_cache) -> Path:
     """The app test database plus two search replays and the NB201 landscape, written by the real CLI."""
     path = tmp_path_factory.mktemp("search_app") / "nasdb.duckdb"
     shutil.copy(appdb.build(tmp_path_factory.getbasetemp(), cache, mirror), path)
     for algo in ("random", "re"):
         assert main(["--db", str(path), "search", "--algo", algo, "--bench", "nb201", "--dataset", "cifar10-valid",
                      "--test-dataset", "cifar10", "--budget", "60", "--seeds", "10"]) == 0
-    assert main(["--db", str(path), "landscape", "--bench", "nb201", "--dataset", "cifar10-valid"]) == 0
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NASDB_CACHE", str(wl_cache))
+    try:
+        assert main(["--db", str(path), "landscape", "--bench", "nb201", "--dataset", "cifar10-valid"]) == 0
+    finally:
+        mp.undo()
     return path
 
 
 @pytest.fixture(scope="module")
-def server(db, tmp_path_factory):
+def server(db, tmp_path_factory, wl_cache):
     tmp = tmp_path_factory.mktemp("search_server")
-    old = os.environ.get("NASDB_CACHE")
-    os.environ["NASDB_CACHE"] = str(tmp / "cache")  # the WL index cache of the lookup panel
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NASDB_CACHE", str(wl_cache))  # start_server passes the environment on
     try:
         proc, url = browser_util.start_server(db, tmp / "snapshots", tmp / "server.log")
     finally:
-        os.environ.pop("NASDB_CACHE") if old is None else os.environ.__setitem__("NASDB_CACHE", old)
+        mp.undo()
     yield url
     browser_util.stop_server(proc)
 
@@ -82,11 +93,11 @@ def test_search_page_draws_curves_and_the_landscape(server, page, db):
     page.screenshot(path=str(ARTIFACTS / "search_page.png"), full_page=True)
 
 
-def test_lookup_panel_lists_similar_architectures(server, page, db, tmp_path, monkeypatch):
+def test_lookup_panel_lists_similar_architectures(server, page, db, wl_cache, monkeypatch):
     from nasdb import spaces, store
     from nasdb.similarity.similar import neighbours_by_wl
 
-    monkeypatch.setenv("NASDB_CACHE", str(tmp_path))
+    monkeypatch.setenv("NASDB_CACHE", str(wl_cache))
     con = store.connect(db, read_only=True)
     expected = neighbours_by_wl(con, spaces.get("nb201"), ARCH, 10)["arch_key"].to_list()
     con.close()

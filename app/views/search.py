@@ -40,9 +40,14 @@ if ui.require("search_runs", "Search replays", "nasdb search --algo re --bench n
         if data.height == 0:
             st.info(f"No {split} values for {bench}/{dataset} (the benchmark has no {split} split here).")
             continue
+        # the first queries are far below the rest: scale y to the curves after the 5th query
+        settled = data.filter(pl.col("queries") >= min(5, int(data["queries"].max())))
+        y_scale = alt.Scale(zero=False, clamp=True,
+                            domain=[float(settled[f"{split}_lo"].min()), float(settled[f"{split}_hi"].max())])
         base = alt.Chart(data.to_pandas()).encode(
-            x=alt.X("queries:Q", title="queries"), color=alt.Color("label:N", title="algorithm"))
-        band = base.mark_area(opacity=0.2).encode(y=alt.Y(f"{split}_lo:Q", title=title, scale=alt.Scale(zero=False)),
+            x=alt.X("queries:Q", title="queries (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("label:N", title="algorithm", scale=alt.Scale(scheme="category10")))
+        band = base.mark_area(opacity=0.2).encode(y=alt.Y(f"{split}_lo:Q", title=title, scale=y_scale),
                                                   y2=f"{split}_hi:Q")
         line = base.mark_line().encode(y=f"{split}_mean:Q",
                                        tooltip=["label:N", "queries:Q", alt.Tooltip(f"{split}_mean:Q", format=".3f"),

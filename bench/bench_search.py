@@ -37,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     con = store.connect(args.db, read_only=True)
     space = spaces.get("nb201")
-    t = table.load(con, "nb201", "cifar10-valid", "cifar10", proxy=args.proxy, flops=True)
+    t = table.load(con, "nb201", "cifar10-valid", "cifar10", proxy=args.proxy, flops="flops")
     seeds = list(range(args.seeds))
     out: dict = {"seeds": args.seeds, "columns": t.sources, "curves": {}, "speed": {}, "wl": {}}
 
@@ -73,6 +73,8 @@ def main() -> None:
         rows = con.execute("SELECT arch_id, arch_key FROM archs a WHERE bench = ? AND EXISTS (SELECT 1 FROM "
                            "ground_truth g WHERE g.bench = a.bench AND g.arch_id = a.arch_id) ORDER BY arch_id",
                            [s.bench]).fetchall()
+        if not rows:
+            continue
         t0 = time.perf_counter()
         idx = build(s, [r[1] for r in rows], [r[0] for r in rows])
         secs = time.perf_counter() - t0

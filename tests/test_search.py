@@ -213,3 +213,15 @@ def test_cli_algorithm_choices_are_the_librarys():
     from nasdb.search import ALGORITHMS
 
     assert command.ALGOS == tuple(ALGORITHMS)
+
+
+def test_autoshrink_cli_penalises_a_costs_metric(nb201_db, capsys):
+    from nasdb.cli import main
+
+    assert main(["--db", str(nb201_db), "search", "--algo", "autoshrink", "--bench", "nb201", "--dataset",
+                 "cifar10-valid", "--budget", "30", "--seeds", "2", "--flops-metric", "params", "--no-store"]) == 0
+    out = capsys.readouterr().out
+    assert "flops: costs.params (dataset 'cifar10'), 15,625 of 15,625 archs" in out  # NASWOT's params, all cells
+    assert main(["--db", str(nb201_db), "search", "--algo", "autoshrink", "--bench", "nb201", "--dataset",
+                 "cifar10-valid", "--budget", "30", "--seeds", "2", "--flops-metric", "bogus"]) == 2
+    assert "'bogus'" in capsys.readouterr().err

@@ -48,7 +48,7 @@ def server(db, tmp_path_factory, wl_cache):
     mp = pytest.MonkeyPatch()
     mp.setenv("NASDB_CACHE", str(wl_cache))  # start_server passes the environment on
     try:
-        proc, url = browser_util.start_server(db, tmp / "snapshots", tmp / "server.log")
+        proc, url = browser_util.start_server(db, tmp / "snapshots", tmp / "server.log", timeout=240)
     finally:
         mp.undo()
     yield url

@@ -13,6 +13,7 @@ def register(sub) -> None:
             "  nasdb search --algo random --bench nb201 --dataset cifar10-valid --test-dataset cifar10 --budget 150 --seeds 100\n"
             "  nasdb search --algo zc-warmstart --bench nb201 --dataset cifar100 --budget 100 --seeds 50 --proxy synflow\n"
             "  nasdb search --algo autoshrink --bench nb201 --dataset cifar10-valid --budget 100 --seeds 20\n"
+            "  nasdb search --algo autoshrink --bench nb101 --dataset cifar10 --flops-metric params --budget 100 --seeds 5\n"
             "  nasdb search --algo re --bench tnb101_micro --dataset class_scene --time-budget 200000 --seeds 50\n")
     p.add_argument("--algo", required=True, choices=ALGOS)
     p.add_argument("--bench", required=True)
@@ -29,6 +30,9 @@ def register(sub) -> None:
     p.add_argument("--sample", type=int, help="re / zc-warmstart: tournament size (default 3)")
     p.add_argument("--warm-start", type=int, help="zc-warmstart: random archs ranked by the proxy (default 3000)")
     p.add_argument("--flops-weight", type=float, help="autoshrink: FLOPs penalty per decade (default 0.1)")
+    p.add_argument("--flops-metric", default="flops",
+                   help="autoshrink: the costs metric or proxy penalised as FLOPs (default flops; e.g. params "
+                        "where a benchmark has no FLOPs)")
     p.add_argument("--no-store", action="store_true", help="print the result, write nothing")
     p.set_defaults(func=run)
 
@@ -55,7 +59,8 @@ def run(args) -> int:
     con = store.connect(args.db, read_only=args.no_store)
     try:
         t = table.load(con, args.bench, args.dataset, args.test_dataset, args.proxy, args.proxy_source,
-                       flops=args.algo == "autoshrink" and settings.get("flops_weight", 0.1) != 0)
+                       flops=args.flops_metric if args.algo == "autoshrink" and settings.get("flops_weight", 0.1) != 0
+                       else None)
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         r = replay(t, space, args.algo, args.budget, seeds, settings, args.time_budget, progress=True)
         s = results.settings_of(r, args.dataset, args.test_dataset or args.dataset, args.proxy, seeds)

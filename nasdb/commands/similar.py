@@ -30,6 +30,7 @@ def run(args) -> int:
         raise NasdbError(f"-k must be at least 1, got {args.k}")
     space = spaces.get(args.bench)
     con = store.connect(args.db, read_only=True)
+    con.execute("SET enable_progress_bar = false")
     try:
         dataset = args.dataset or space.datasets[0]
         found = neighbours_by_wl(con, space, args.arch, args.k)

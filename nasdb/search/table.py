@@ -15,7 +15,7 @@ import polars as pl
 
 from nasdb import store
 from nasdb.errors import NasdbError
-from nasdb.evaluate.pairing import PRIMARY_METRICS, for_dataset
+from nasdb.evaluate.pairing import PRIMARY_METRICS, domain, for_dataset
 
 
 class SearchError(NasdbError):
@@ -118,24 +118,27 @@ def proxy_column(con, bench: str, dataset: str, name: str, source: str | None, i
     return col, f"proxies {name} ({source}, dataset {used!r})"
 
 
-def _flops(con, bench: str, dataset: str, ids: pl.DataFrame) -> tuple[np.ndarray, str] | None:
-    """FLOPs from ``costs`` (metric 'flops') if ingested, else the 'flops' proxy (nasdb's own first)."""
-    vals = store.frame(con, "SELECT arch_id, value FROM costs WHERE bench = ? AND dataset = ? AND metric = 'flops'",
-                       [bench, dataset])
-    if vals.height:
-        return ids.join(vals, on="arch_id", how="left")["value"].fill_null(np.nan).to_numpy().astype(float), \
-            "costs.flops"
+def _size(con, bench: str, dataset: str, ids: pl.DataFrame, name: str) -> tuple[np.ndarray, str] | None:
+    """A size measure (FLOPs by default) from ``costs`` if ingested there, else the proxy of that name
+    (nasdb's own first, else the source covering most architectures)."""
+    for ds in dict.fromkeys((dataset, domain(dataset))):  # the dataset itself, else its data domain
+        vals = store.frame(con, "SELECT arch_id, value FROM costs WHERE bench = ? AND dataset = ? AND metric = ?",
+                           [bench, ds, name])
+        if vals.height:
+            return ids.join(vals, on="arch_id", how="left")["value"].fill_null(np.nan).to_numpy().astype(float), \
+                f"costs.{name} (dataset {ds!r})"
     try:
-        return proxy_column(con, bench, dataset, "flops", None, ids)
-    except SearchError:  # several peer sources: take the one covering most architectures
-        rows = store.frame(con, "SELECT source, count(value) AS n FROM proxies WHERE bench = ? AND proxy = 'flops' "
-                                "GROUP BY source ORDER BY n DESC, source", [bench])
-        return proxy_column(con, bench, dataset, "flops", rows["source"][0], ids)
+        return proxy_column(con, bench, dataset, name, None, ids)
+    except SearchError:  # several peer sources
+        rows = store.frame(con, "SELECT source, count(value) AS n FROM proxies WHERE bench = ? AND proxy = ? "
+                                "GROUP BY source ORDER BY n DESC, source", [bench, name])
+        return proxy_column(con, bench, dataset, name, rows["source"][0], ids)
 
 
 def load(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, test_dataset: str | None = None,
-         proxy: str | None = None, proxy_source: str | None = None, flops: bool = False) -> Table:
-    """The replay table of ``bench``/``dataset``: every architecture with a finite validation value."""
+         proxy: str | None = None, proxy_source: str | None = None, flops: str | None = None) -> Table:
+    """The replay table of ``bench``/``dataset``: every architecture with a finite validation value.
+    ``flops``: the costs metric or proxy that AutoShrink penalises (normally 'flops')."""
     valid_t = target(con, bench, dataset, "valid")
     if valid_t is None:
         known = [r[0] for r in con.execute("SELECT DISTINCT dataset FROM ground_truth WHERE bench = ? AND split = 'valid' "
@@ -168,9 +171,9 @@ def load(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, test_dataset:
                               f"\"SELECT DISTINCT proxy, source FROM proxies WHERE bench = '{bench}'\"`")
         extra["proxy"], sources["proxy"] = found
     if flops:
-        found = _flops(con, bench, dataset, sel)
+        found = _size(con, bench, dataset, sel, flops)
         if found is None:
-            raise SearchError(f"no FLOPs for {bench}/{dataset} (neither costs.flops nor a 'flops' proxy)")
+            raise SearchError(f"no {flops!r} values for {bench}/{dataset} (neither in costs nor as a proxy)")
         extra["flops"], sources["flops"] = found
     for name, col in extra.items():
         sources[name] += f", {int(np.isfinite(col).sum()):,} of {len(col):,} archs"

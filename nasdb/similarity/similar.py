@@ -23,6 +23,8 @@ def neighbours_by_wl(con: duckdb.DuckDBPyConnection, space, arch: object, k: int
     """arch_id, arch_key, wl_similarity, same_function of the ``k`` nearest cells (the query first)."""
     spec, key = _resolve(con, space, arch)
     idx = indexed(con, space)
+    if not idx.keys:
+        raise SearchError(f"no {space.bench} architecture has ground truth in the database: nothing to compare with")
     sims = idx.similarities(space, spec)
     iso = store.frame(con, "SELECT arch_id, iso_class FROM archs WHERE bench = ? ORDER BY arch_id", [space.bench])
     iso_of = dict(zip(iso["arch_id"].to_list(), iso["iso_class"].to_list()))

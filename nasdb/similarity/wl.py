@@ -94,7 +94,7 @@ def iterate(labels: np.ndarray, adj: np.ndarray, h: int) -> list[np.ndarray]:
 def features(labels: np.ndarray, adj: np.ndarray, h: int = 3) -> tuple[sp.csr_matrix, np.ndarray]:
     """(G, V) sparse count matrix over the vocabulary ``vocab`` (sorted uint64 labels) of iterations 0..h."""
     layers = iterate(labels, adj, h)
-    allv = np.stack(layers, axis=1).reshape(len(labels), -1)   # (G, (h+1)*N)
+    allv = np.stack(layers, axis=1).reshape(len(labels), (h + 1) * labels.shape[1])
     rows = np.repeat(np.arange(len(labels)), allv.shape[1])
     flat = allv.ravel()
     keep = flat != PAD
@@ -107,7 +107,7 @@ def features(labels: np.ndarray, adj: np.ndarray, h: int = 3) -> tuple[sp.csr_ma
 def vectorise(labels: np.ndarray, adj: np.ndarray, vocab: np.ndarray, h: int = 3) -> tuple[sp.csr_matrix, float]:
     """Feature rows of new graphs over an existing ``vocab`` (labels outside it only add to the norm)."""
     layers = iterate(labels, adj, h)
-    allv = np.stack(layers, axis=1).reshape(len(labels), -1)
+    allv = np.stack(layers, axis=1).reshape(len(labels), (h + 1) * labels.shape[1])
     rows, data, cols, extra = [], [], [], np.zeros(len(labels))
     for g, row in enumerate(allv):
         vals, counts = np.unique(row[row != PAD], return_counts=True)

@@ -8,8 +8,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from nasdb.search import autoshrink, results
-from nasdb.search.problem import Moves, Problem
+from nasdb.search import results
+from nasdb.search.problem import Moves
 from nasdb.search.replay import curves, replay
 from nasdb.search.table import SearchError, Table
 
@@ -103,8 +103,7 @@ def test_autoshrink_needs_flops():
 
 def test_dense_rows_are_the_cells_with_most_removable_edges():
     t = shrink_table()
-    p = Problem(t, Moves(bit_space(), t), np.random.default_rng(0), 5)
-    assert [t.keys[i] for i in autoshrink.dense_rows(p)] == ["11111"]
+    assert [t.keys[i] for i in Moves(bit_space(), t).densest()] == ["11111"]
 
 
 def test_replay_is_reproducible_from_its_seed():

@@ -20,17 +20,6 @@ DEFAULTS = {"flops_weight": 0.1, "use_proxy": False}
 FLOPS_REF = 6.0  # log10 FLOPs at which the penalty is zero, as in the paper
 
 
-def dense_rows(p: Problem) -> np.ndarray:
-    """Rows with the most removable edges (cached on the moves, shared across seeds)."""
-    cache = p.moves.__dict__.setdefault("_dense", None)
-    if cache is None:
-        counts = np.array([len(p.moves.shrinks(r)) for r in range(len(p.table))])
-        if counts.max(initial=0) == 0:
-            raise SearchError(f"no architecture of the {p.table.bench} table has a removable edge")
-        cache = p.moves._dense = np.flatnonzero(counts == counts.max())
-    return cache
-
-
 def percentiles(values: np.ndarray) -> np.ndarray:
     """Rank of each finite value among the finite ones, in (0, 1]; NaN stays NaN."""
     out = np.full(len(values), np.nan)
@@ -66,7 +55,7 @@ def run(p: Problem, flops_weight: float = 0.1, use_proxy: bool = False) -> None:
             acc = known[row] / scale
         return acc - penalty[row]
 
-    for cur in p.rng.permutation(dense_rows(p)):  # a path is deterministic: each start once
+    for cur in p.rng.permutation(p.moves.densest()):  # a path is deterministic: each start once
         cur = int(cur)
         cur_s = score(cur)
         while True:

@@ -24,6 +24,7 @@ class Moves:
     def __init__(self, space, table: Table) -> None:
         self.space, self.table = space, table
         self._cache: dict[tuple[str, int], np.ndarray] = {}
+        self._densest: np.ndarray | None = None
 
     def _rows(self, kind: str, row: int) -> np.ndarray:
         hit = self._cache.get((kind, row))
@@ -43,6 +44,15 @@ class Moves:
     def shrinks(self, row: int) -> np.ndarray:
         """Rows with one edge of the cell removed."""
         return self._rows("shrinks", row)
+
+    def densest(self) -> np.ndarray:
+        """Rows with the most removable edges (AutoShrink's dense starts)."""
+        if self._densest is None:
+            counts = np.array([len(self.shrinks(r)) for r in range(len(self.table))])
+            if counts.max(initial=0) == 0:
+                raise SearchError(f"no architecture of the {self.table.bench} table has a removable edge")
+            self._densest = np.flatnonzero(counts == counts.max())
+        return self._densest
 
 
 class Problem:

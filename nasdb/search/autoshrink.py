@@ -6,8 +6,10 @@ validation accuracy as a fraction (a table in percent is divided by 100), or, wh
 the proxy's percentile among the table's archs (0..1) in its place, so that no candidate is trained and
 only each shrunk cell's final accuracy is queried. Removing an edge is the space's ``shrinks`` move
 (NB201: an edge set to ``none``; NB101: one DAG edge dropped). Dense starts are the table's archs with
-the most removable edges; restarts take them in a seeded random order, each once. A candidate without FLOPs (or proxy value)
-cannot be scored and is skipped. An arch queried before in the trial is remembered, not trained again.
+the most removable edges; restarts take them in a seeded random order, each once. A candidate without
+FLOPs (or proxy value) cannot be scored and is skipped. Only differences of log10 FLOPs between
+candidates matter, so the unit of the FLOPs column (FLOPs, MFLOPs, or params as a stand-in) changes no
+choice. An arch queried before in the trial is remembered, not trained again.
 """
 from __future__ import annotations
 
@@ -21,13 +23,12 @@ FLOPS_REF = 6.0  # log10 FLOPs at which the penalty is zero, as in the paper
 
 
 def percentiles(values: np.ndarray) -> np.ndarray:
-    """Rank of each finite value among the finite ones, in (0, 1]; NaN stays NaN."""
+    """Rank of each finite value among the finite ones (ties share their average rank), in (0, 1]; NaN stays NaN."""
+    from scipy.stats import rankdata
+
     out = np.full(len(values), np.nan)
     ok = np.isfinite(values)
-    order = np.argsort(values[ok], kind="stable")
-    ranks = np.empty(ok.sum())
-    ranks[order] = np.arange(1, ok.sum() + 1)
-    out[ok] = ranks / ok.sum()
+    out[ok] = rankdata(values[ok]) / ok.sum()
     return out
 
 

@@ -45,7 +45,8 @@ if ui.require("search_runs", "Search replays", "nasdb search --algo re --bench n
         y_scale = alt.Scale(zero=False, clamp=True,
                             domain=[float(settled[f"{split}_lo"].min()), float(settled[f"{split}_hi"].max())])
         base = alt.Chart(data.to_pandas()).encode(
-            x=alt.X("queries:Q", title="queries (log scale)", scale=alt.Scale(type="log")),
+            x=alt.X("queries:Q", title="queries (log scale)",
+                    scale=alt.Scale(type="log", domain=[1, int(data["queries"].max())])),
             color=alt.Color("label:N", title="algorithm", scale=alt.Scale(scheme="category10")))
         band = base.mark_area(opacity=0.2).encode(y=alt.Y(f"{split}_lo:Q", title=title, scale=y_scale),
                                                   y2=f"{split}_hi:Q")

@@ -99,17 +99,19 @@ def test_cell_graph_holds_both_cells_with_ops_on_nodes():
 
     g = nb301.parse(DARTS_V2)
     graph = nb301.cell_graph(g)
-    assert nx.is_directed_acyclic_graph(graph) and sorted(graph) == list(range(30))
-    assert graph.nodes[0]["op"] == "input" and graph.nodes[29]["op"] == "output"
+    assert nx.is_directed_acyclic_graph(graph) and sorted(graph) == list(range(18))
+    assert graph.nodes[0]["op"] == "input" and graph.nodes[17]["op"] == "output"
     for cell in nb301.CELLS:
-        ops = [op for _, op in graph.nodes(data="op") if graph.nodes[_]["cell"] == cell]
-        assert len(ops) == 2 + 8 + 4 + 1  # inputs, ops, sums, output
-        assert ops.count("input") == 2 and ops.count("add") == 4 and ops.count("output") == 1
-        assert sorted(op for op in ops if op not in ("input", "add", "output")) == sorted(o for o, _ in getattr(g, cell))
-    out = [n for n, op in graph.nodes(data="op") if op == "output"]
-    assert [graph.in_degree(n) for n in out] == [4, 4]
-    # nothing is dropped as non-computing: every node lies on an input -> output path
-    assert spaces.computational(graph).number_of_nodes() == 30
+        ops = sorted(op for n, op in graph.nodes(data="op") if graph.nodes[n]["cell"] == cell)
+        assert ops == sorted(o for o, _ in getattr(g, cell))
+    # DARTS_V2's normal node 5 = skip_connect(0) + dil_conv_3x3(2): the dil conv (node 8) is fed by node 2's
+    # two ops (nodes 1, 2); the skip (node 7) by the input
+    assert graph.nodes[8]["op"] == "dil_conv_3x3" and set(graph.predecessors(8)) == {1, 2}
+    assert list(graph.predecessors(7)) == [0]
+    # reduction ops reading input 1 (the normal cell) are fed by all 8 normal ops (every node is concatenated)
+    reads_prev = [n for n in range(9, 17) if graph.in_degree(n) == 8]
+    assert len(reads_prev) == sum(inp == 1 for _, inp in g.reduce)
+    assert graph.in_degree(17) == 8 and spaces.computational(graph).number_of_nodes() == 18
 
 
 def test_neighbours_are_one_edit_away_and_in_the_space():

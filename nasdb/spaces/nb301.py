@@ -333,31 +333,31 @@ def is_degenerate(g: Genotype) -> bool:
 
 
 def cell_graph(g: Genotype):
-    """Both cells in one op-on-node DAG (the normal cell's nodes first): per cell its two inputs
-    (op ``input``: the cell two back, the previous cell), one node per op, one ``add`` node per
-    intermediate node and the ``output`` (concatenation). Integer nodes in topological order;
-    attributes ``op`` and ``cell``."""
+    """Both cells as one op-on-node DAG (as NASLib and GRAF turn edge ops into nodes), wired as the
+    network stacks them: node 0 is the ``input``; one node per op (attribute ``cell``); an op reading
+    intermediate node k is fed by both ops summed into k; the normal cell's ops reading its inputs are
+    fed by the input, the reduction cell's by the input (the cell two back) or, for input 1, by the
+    normal cell's output ops (those summed into its concatenated nodes); the reduction cell's output
+    ops feed the ``output``, the last node. Sums, concatenations and 1x1 preprocessing are implicit."""
     import networkx as nx
 
     graph = nx.DiGraph()
+    graph.add_node(0, op="input", cell="")
+    feeds = {0: [0], 1: [0]}  # what a cell's input 0 / input 1 stands for
     for name in CELLS:
         cell, concat = getattr(g, name), getattr(g, f"{name}_concat")
-        node = {}
-        for i in (0, 1):
-            node[i] = len(graph)
-            graph.add_node(node[i], op="input", cell=name)
+        into = {**feeds}  # node -> the op nodes summed into it
         for k in range(len(cell) // 2):
-            ops = []
+            into[k + 2] = []
             for op, inp in cell[2 * k:2 * k + 2]:
-                ops.append(len(graph))
-                graph.add_node(ops[-1], op=op, cell=name)
-                graph.add_edge(node[inp], ops[-1])
-            node[k + 2] = len(graph)
-            graph.add_node(node[k + 2], op="add", cell=name)
-            graph.add_edges_from((o, node[k + 2]) for o in ops)
-        out = len(graph)
-        graph.add_node(out, op="output", cell=name)
-        graph.add_edges_from((node[c], out) for c in concat)
+                n = len(graph)
+                graph.add_node(n, op=op, cell=name)
+                graph.add_edges_from((src, n) for src in into[inp])
+                into[k + 2].append(n)
+        feeds = {0: [0], 1: [n for c in concat for n in into[c]]}
+    out = len(graph)
+    graph.add_node(out, op="output", cell="")
+    graph.add_edges_from((n, out) for n in feeds[1])
     return graph
 
 

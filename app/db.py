@@ -2,10 +2,11 @@
 
 Why a snapshot: DuckDB refuses a read-only open while another process holds the write lock (a
 scoring job), and a reader holding the file blocks writers. So the app reads a private copy of the
-last complete state. The live file is opened (read-only, briefly) only to refresh that copy when
-its size/mtime changed; while the shared lock is held no writer can be mid-transaction, so the copy
-is consistent. If the live file is locked, the app keeps serving the old copy and says so; with no
-copy yet it raises :class:`DatabaseBusy` and pages show a "retry in a moment" notice.
+last complete state, refreshed when the live file's size/mtime changed. The copy takes no lock at
+all (so it can never stop a writer from starting): the file and its WAL are copied and the copy is
+kept only if neither changed meanwhile and no writer held the file (asked with ``F_GETLK``, see
+``nasdb.dbfile.lock_holder``); otherwise the app keeps serving the old copy and says so; with no copy yet it
+raises :class:`DatabaseBusy` and pages show a "retry in a moment" notice.
 
 Every connection is sandboxed: read-only, no file system or network access, no extension loading,
 and the configuration locked so SQL cannot undo any of it.
@@ -93,21 +94,30 @@ def open_sandboxed(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=dict(SANDBOX))
 
 
-def _is_lock_error(e: duckdb.Error) -> bool:
-    return "lock" in str(e).lower()
+class _Changed(Exception):
+    """The live file changed (or a writer held it) while it was being copied."""
+
+
+def _writer_active(live: Path) -> bool:
+    from nasdb import dbfile
+
+    return dbfile.lock_holder(live) is not None
 
 
 def _copy_consistent(live: Path, target: Path) -> None:
-    """Copy ``live`` (+ WAL) to ``target`` while holding a read lock, so no writer can interleave."""
+    """Copy ``live`` (+ WAL) to ``target`` without locking it; refuse a copy that a writer may have torn."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    con = open_sandboxed(live)
-    try:
-        shutil.copyfile(live, tmp)
-        wal = Path(f"{live}.wal")
-        if wal.exists():
-            shutil.copyfile(wal, Path(f"{tmp}.wal"))
-    finally:
-        con.close()
+    before = _stamp(live)
+    if _writer_active(live):
+        raise _Changed()
+    shutil.copyfile(live, tmp)
+    wal = Path(f"{live}.wal")
+    if wal.exists():
+        shutil.copyfile(wal, Path(f"{tmp}.wal"))
+    if _stamp(live) != before or _writer_active(live):
+        Path(tmp).unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise _Changed()
     if Path(f"{tmp}.wal").exists():
         os.replace(f"{tmp}.wal", f"{target}.wal")
     os.replace(tmp, target)
@@ -140,9 +150,7 @@ def snapshot() -> Snapshot:
             folder.mkdir(parents=True, exist_ok=True)
             try:
                 _copy_consistent(live, want)
-            except duckdb.Error as e:
-                if not _is_lock_error(e):
-                    raise NasdbError(f"cannot open {live} read-only: {e}") from e
+            except _Changed as e:
                 old = _latest(folder)
                 if old is None:
                     raise DatabaseBusy(f"Database busy: a writer holds {live} and the app has no earlier "

@@ -45,7 +45,7 @@ UNIQUE = {"nb201": f"{DIR}/nb201_unique_nets.csv", "tnb101_micro": f"{DIR}/tnb10
 FILES = sorted({p for s in SETS for p in s[:2]} | {VAL_ACCS_COPY, *UNIQUE.values()})
 NEEDS = ["nb201", "tnb101"]
 SOURCE = "peer:graf"
-OWNS = {"proxies": f"source = '{SOURCE}'", "ground_truth": f"source = '{SOURCE}'",
+OWNS = {"peer_proxies": f"source = '{SOURCE}'", "ground_truth": f"source = '{SOURCE}'",
         "arch_sets": f"source = '{SOURCE}'"}
 def _placed(con: duckdb.DuckDBPyConnection, bench: str, df: pl.DataFrame, path: Path) -> pl.DataFrame:
     df = df.with_columns(arch_id=place(con, bench, df["net"], str(path)))

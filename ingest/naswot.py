@@ -28,7 +28,7 @@ NAME = "naswot"
 PATH = "zc/naswot/arch_score_acc.pd"
 FILES = [PATH]
 NEEDS = ["nb201"]
-OWNS = {"ground_truth": "source = 'naswot'", "costs": "source = 'naswot'", "proxies": "source = 'peer:naswot'"}
+OWNS = {"ground_truth": "source = 'naswot'", "costs": "source = 'naswot'", "peer_proxies": "source = 'peer:naswot'"}
 COLUMNS = ("arch", "cellstr", "params", "score", "test_top1", "valid_top1", "valid_test_top1")
 NOTE = "NASWOT v1 score = Jacobian-covariance formula (jacob_cov)"
 

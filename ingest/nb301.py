@@ -29,7 +29,7 @@ FILE = "zc/naslib_nbsuitezero_early/zc_nasbench301.json"
 FILES = [FILE]
 NEEDS: list[str] = []
 OWNS = {"archs": "bench = 'nb301'", "benchmarks": "bench = 'nb301'", "ground_truth": "bench = 'nb301'",
-        "proxies": f"bench = 'nb301' AND source = '{SOURCE}'", "costs": "bench = 'nb301'"}
+        "peer_proxies": f"bench = 'nb301' AND source = '{SOURCE}'", "costs": "bench = 'nb301'"}
 N_ARCHS = 725
 EPOCHS = 100  # NB301's training schedule, which its surrogate predicts
 AGGREGATION = "nb301_surrogate_prediction"

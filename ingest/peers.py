@@ -73,7 +73,7 @@ def insert_proxies(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, source: s
         note=pl.Series(notes, dtype=pl.Utf8),
         source=pl.lit(source),
     )
-    return insert(con, "proxies", out.with_columns(pl.col("arch_id").cast(pl.Int64)))
+    return insert(con, "peer_proxies", out.with_columns(pl.col("arch_id").cast(pl.Int64)))
 
 
 def peer_ground_truth(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, source: str) -> int:

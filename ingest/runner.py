@@ -2,10 +2,11 @@
 
 Each job runs in one DuckDB transaction: its previous rows (what it OWNS) are deleted and its new
 rows inserted, so running it twice gives the same database and a failure or a kill mid-job leaves
-the previous content intact.
+the previous content intact. Peer proxy rows get the run id ``ingest:<job>:<digest of its files>``.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +14,7 @@ from types import ModuleType
 import duckdb
 
 from ingest import JOBS
-from nasdb import sources, store
+from nasdb import runs, sources, store
 from nasdb.errors import IngestError
 
 
@@ -49,6 +50,16 @@ def run_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None
             con.execute(f"DELETE FROM {table} WHERE {pred}")
         mod.load(con, files)
         _record_sources(con, mod)
+        if "peer_proxies" in mod.OWNS:
+            # peer values are identified by the files they came from, so results can tell when they change
+            con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [_peer_run_id(mod)])
+            runs.mark_stale(con)
+
+
+def _peer_run_id(mod: ModuleType) -> str:
+    manifest = sources.manifest()
+    files = hashlib.sha256("".join(sorted(manifest[p].sha256 for p in mod.FILES)).encode()).hexdigest()[:12]
+    return f"ingest:{mod.NAME}:{files}"
 
 
 def run_jobs(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, cache: Path | None = None,

@@ -44,7 +44,7 @@ FILES = [*JSON.values(), ZEN]
 NEEDS = ["nb201", "tnb101"]
 SOURCE = "peer:nas-bench-suite-zero"
 _MINE = f"source = '{SOURCE}' AND bench IN ('nb201', 'tnb101_micro', 'tnb101_macro')"  # NB101 rows: another job
-OWNS = {"proxies": _MINE, "ground_truth": _MINE}
+OWNS = {"peer_proxies": _MINE, "ground_truth": _MINE}
 META = frozenset({"idx", "arch", "val_accuracy"})
 NB201_GT_DATASET = {"cifar10": "cifar10-valid", "cifar100": "cifar100", "ImageNet16-120": "ImageNet16-120"}
 _ZEN_NAME = re.compile(r"^zen/benchmark--transbench101_micro--(\w+)--\d+\.json$")

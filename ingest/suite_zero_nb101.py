@@ -27,7 +27,7 @@ JSON = "zc/naslib_nbsuitezero_early/zc_nasbench101.json"
 FILES = [JSON]
 NEEDS = ["nb101"]
 _MINE = f"source = '{SOURCE}' AND bench = 'nb101'"
-OWNS = {"proxies": _MINE, "ground_truth": _MINE}
+OWNS = {"peer_proxies": _MINE, "ground_truth": _MINE}
 DATASET = "cifar10"
 
 

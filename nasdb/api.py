@@ -15,13 +15,11 @@ from nasdb.errors import ArchStringError, NasdbError
 
 
 def connect(db: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database (read-only by default: users query, jobs write)."""
-    path = Path(db) if db else None
-    from nasdb import config
+    """Open the database (read-only by default: users query, jobs write).
 
-    if read_only and not config.db_path(path).is_file():
-        raise NasdbError(f"no database at {config.db_path(path)}; build it first with `nasdb build`")
-    return store.connect(path, read_only=read_only)
+    While a writer commits, this waits (bounded; see :mod:`nasdb.dbfile`) instead of failing.
+    """
+    return store.connect(db, read_only=read_only)
 
 
 def archs(bench: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:

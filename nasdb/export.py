@@ -70,8 +70,7 @@ def wide_query(con: duckdb.DuckDBPyConnection, bench: str) -> str:
         UNION ALL
         SELECT arch_id, 'proxy:' || proxy || '@' || source || CASE WHEN dataset = '' THEN '' ELSE '/' || dataset END,
                value
-        FROM proxies WHERE bench = '{quoted}'
-          AND (run_id IS NULL OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete'))"""
+        FROM proxies WHERE bench = '{quoted}'"""
     names = [r[0] for r in con.execute(f"SELECT DISTINCT col FROM ({long}) ORDER BY col").fetchall()]
     pivot = ", ".join("first(value) FILTER (WHERE col = '{0}') AS \"{1}\"".format(c.replace("'", "''"),
                                                                                 c.replace('"', '""'))

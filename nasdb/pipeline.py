@@ -12,23 +12,31 @@ from pathlib import Path
 
 import duckdb
 
-from nasdb import __version__, sources, store
+from nasdb import __version__, dbfile, sources, store
 
 
-def score_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
-    """NASGraph for every space with architectures in the database (each run resumable, replacing the
-    previous complete run); spaces nothing was ingested for (e.g. NDS without its files) are skipped."""
-    from nasdb.proxies import registry
-    from nasdb.proxies.runs import score_bench
+def score_all(db: str | Path | None, progress: bool = True) -> None:
+    """NASGraph for every space with architectures in the database (each run resumable; a complete run
+    becomes current); spaces nothing was ingested for (e.g. NDS without its files) are skipped."""
+    from nasdb.proxies import harness, registry
+    from nasdb.proxies.nasgraph import family
 
-    for bench in registry.held_benches(con):
-        score_bench(con, bench, progress=progress)
+    con = store.connect(db, read_only=True)
+    try:
+        benches = registry.held_benches(con)
+    finally:
+        con.close()
+    for bench in benches:
+        harness.score(family.job(bench), db, progress=progress)
 
 
 def evaluate_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
+    """The default evaluation, then every earlier evaluation whose rows went stale (so none is left)."""
     from nasdb.evaluate import evaluate
+    from nasdb.evaluate.runner import refresh_stale
 
     evaluate(con, progress=progress)
+    refresh_stale(con, progress=progress)
 
 
 def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path | None = None,
@@ -47,10 +55,10 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
                         (f"step_peak_rss_mb:{name}", f"{peak_mb:.0f}")])
 
     step("fetch", sources.fetch_all, None, cache, mirror, progress)
-    con = store.connect(db)
-    try:
+    with dbfile.writing(db, create=True) as con:
         step("ingest", run_jobs, con, None, cache, mirror, progress)
-        step("score", score_all, con, progress)
+    step("score", score_all, db, progress)
+    with dbfile.writing(db) as con:
         step("evaluate", evaluate_all, con, progress)
         seconds = time.perf_counter() - t0
         with store.transaction(con):
@@ -60,6 +68,4 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
                 ("build_seconds", f"{seconds:.1f}"),
                 *timings,
             ])
-    finally:
-        con.close()
     return seconds

@@ -59,15 +59,23 @@ CREATE TABLE IF NOT EXISTS costs (
     unit     VARCHAR,
     source   VARCHAR NOT NULL
 );
-CREATE TABLE IF NOT EXISTS proxies (
-    bench    VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS proxy_values (
+    run_id   VARCHAR NOT NULL,          -- history: every value of every complete run; bench, source: proxy_runs
     arch_id  BIGINT  NOT NULL,
-    dataset  VARCHAR NOT NULL,          -- dataset/task the proxy was computed for ('' if data-free and task-free)
+    dataset  VARCHAR NOT NULL,
     proxy    VARCHAR NOT NULL,
-    value    DOUBLE,                    -- NULL when it could not be computed; see note
-    source   VARCHAR NOT NULL,          -- nasdb (own) or peer:<publisher>
-    run_id   VARCHAR,                   -- proxy_runs.run_id for nasdb's own values
-    note     VARCHAR                    -- why value is NULL, or a caveat
+    value    DOUBLE,
+    note     VARCHAR
+);
+CREATE TABLE IF NOT EXISTS peer_proxies (
+    bench    VARCHAR NOT NULL,          -- values published by others, replaced atomically by their ingest job
+    arch_id  BIGINT  NOT NULL,
+    dataset  VARCHAR NOT NULL,
+    proxy    VARCHAR NOT NULL,
+    value    DOUBLE,
+    source   VARCHAR NOT NULL,          -- peer:<publisher>
+    run_id   VARCHAR,                   -- ingest:<job>:<digest of its source files>
+    note     VARCHAR
 );
 CREATE TABLE IF NOT EXISTS arch_sets (
     bench    VARCHAR NOT NULL,
@@ -76,15 +84,34 @@ CREATE TABLE IF NOT EXISTS arch_sets (
     source   VARCHAR NOT NULL              -- who defines the set
 );
 CREATE TABLE IF NOT EXISTS proxy_runs (
-    run_id       VARCHAR PRIMARY KEY,
-    proxy        VARCHAR NOT NULL,
-    bench        VARCHAR,
-    settings     JSON,
-    code_version VARCHAR,
-    started_at   TIMESTAMP,
-    seconds      DOUBLE,
-    n_archs      BIGINT,
-    status       VARCHAR                -- running / complete
+    run_id         VARCHAR PRIMARY KEY,
+    proxy          VARCHAR NOT NULL,    -- the proxy family (nasgraph, zc, import, ...)
+    bench          VARCHAR,
+    settings       JSON,                -- everything that changes the values
+    code_version   VARCHAR,
+    started_at     TIMESTAMP,
+    seconds        DOUBLE,              -- compute wall time, over every attempt of the run
+    n_archs        BIGINT,
+    status         VARCHAR,             -- complete / pruned (values deleted by `nasdb runs prune`)
+    source         VARCHAR,             -- proxies.source of the run's values
+    proxies        VARCHAR[],           -- proxy names the run computes
+    selection      JSON,                -- all / sample N seed / set NAME / ids
+    scope          VARCHAR,             -- full (every arch, primary settings) / partial (sample, reference...)
+    run_key        VARCHAR,             -- digest of family, bench, source, proxies, settings and archs
+    finished_at    TIMESTAMP,
+    n_rows         BIGINT,
+    n_chunks       INTEGER,
+    resumed_chunks INTEGER[],           -- chunk numbers taken from verified staged parts of an earlier attempt
+    executor       JSON,                -- where chunks were computed
+    merge_seconds  DOUBLE               -- time the merge held the database open for writing
+);
+CREATE TABLE IF NOT EXISTS current_runs (
+    bench    VARCHAR NOT NULL,          -- which run's values `proxies` shows, per proxy
+    proxy    VARCHAR NOT NULL,
+    source   VARCHAR NOT NULL,
+    run_id   VARCHAR NOT NULL,
+    since    TIMESTAMP,
+    PRIMARY KEY (bench, proxy, source)
 );
 CREATE TABLE IF NOT EXISTS sources (
     path        VARCHAR PRIMARY KEY,    -- manifest path, as in ingest/sources.toml
@@ -102,19 +129,72 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-PUBLIC_TABLES = ("benchmarks", "archs", "ground_truth", "costs", "proxies", "proxy_runs", "sources", "arch_sets")
+PROXIES_VIEW = """
+CREATE VIEW IF NOT EXISTS proxies AS
+SELECT c.bench, v.arch_id, v.dataset, v.proxy, v.value, c.source, v.run_id, v.note
+FROM proxy_values v JOIN current_runs c ON v.run_id = c.run_id AND v.proxy = c.proxy
+UNION ALL
+SELECT bench, arch_id, dataset, proxy, value, source, run_id, note FROM peer_proxies
+"""
+
+PUBLIC_TABLES = ("benchmarks", "archs", "ground_truth", "costs", "proxies", "proxy_values", "current_runs",
+                 "peer_proxies", "proxy_runs", "sources", "arch_sets")
 
 
-def connect(db: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating it and its schema unless ``read_only``)."""
-    path = config.db_path(db)
+def connect(db: str | Path | None = None, read_only: bool = False, create: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database: readers share it, a writer gets the schema (see :mod:`nasdb.dbfile` for the waits).
+
+    Commands that only read or change an existing database pass ``create=False`` (through
+    ``dbfile.writing``), so a mistyped ``--db`` never leaves an empty database behind.
+    """
+    from nasdb import dbfile
+
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+        return dbfile.open_reader(db)
+    con = dbfile.open_writer(db, create=create)
     con.execute("SET enable_progress_bar = false")
-    con.execute(SCHEMA)
+    ensure_schema(con)
     return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables, upgrade a database of the old model (a ``proxies`` table), create the view."""
+    con.execute(SCHEMA)
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'proxies'").fetchall()
+    _add_missing_columns(con, "proxy_runs")
+    if kind and kind[0][0] == "BASE TABLE":
+        _upgrade_proxies_table(con)
+    con.execute(PROXIES_VIEW)
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Columns of ``table`` in SCHEMA that an older database lacks (columns are only ever added)."""
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
+    body = SCHEMA.split(f"CREATE TABLE IF NOT EXISTS {table} (")[1].split(");")[0]
+    for line in body.splitlines():
+        parts = line.split("--")[0].strip().rstrip(",").split()
+        if len(parts) >= 2 and parts[0] not in have and parts[0] != "PRIMARY":
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {parts[0]} {parts[1]}")
+
+
+def _upgrade_proxies_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Old model: one ``proxies`` table. Complete nasdb runs become history + pointer, peers go to peer_proxies;
+    rows of unfinished runs are dropped (they were never a complete value set)."""
+    with transaction(con):
+        con.execute("INSERT INTO peer_proxies SELECT bench, arch_id, dataset, proxy, value, source, run_id, note "
+                    "FROM proxies WHERE source LIKE 'peer:%'")
+        con.execute("INSERT INTO current_runs SELECT DISTINCT bench, proxy, source, run_id, now() FROM proxies "
+                    "WHERE source NOT LIKE 'peer:%' AND run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')")
+        con.execute("INSERT INTO proxy_values SELECT run_id, arch_id, dataset, proxy, value, note "
+                    "FROM proxies SEMI JOIN current_runs USING (run_id, proxy)")
+        con.execute("UPDATE proxy_runs r SET source = c.source, proxies = c.proxies FROM (SELECT run_id, "
+                    "any_value(source) AS source, list(proxy ORDER BY proxy) AS proxies FROM current_runs GROUP BY run_id) c "
+                    "WHERE r.run_id = c.run_id")
+        con.execute("UPDATE proxy_runs SET finished_at = started_at, scope = CASE WHEN settings->>'sample' IS NULL "
+                    "AND coalesce(settings->>'mode', '') <> 'reference' THEN 'full' ELSE 'partial' END")
+        con.execute("DELETE FROM proxy_runs WHERE status <> 'complete'")
+        con.execute("DROP TABLE proxies")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nasdb import store
 
 JOBS = ["nb201", "tnb101", "naswot"]
 
@@ -19,25 +18,25 @@ JOBS = ["nb201", "tnb101", "naswot"]
 def build(base: Path, cache: Path, mirror: Path) -> Path:
     """Path of the shared app test database under ``base`` (pytest's session temp dir)."""
     from ingest.runner import run_jobs
+    from nasdb import dbfile
     from nasdb.evaluate import predictors, runner
-    from nasdb.proxies.graf import family
-    from nasdb.proxies.runs import score_bench
+    from nasdb.proxies import harness
+    from nasdb.proxies.graf import family as graf
+    from nasdb.proxies.nasgraph import family
 
     path = base / "app_db" / "nasdb.duckdb"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".building")
-    con = store.connect(tmp)
-    try:
+    with dbfile.writing(tmp, create=True) as con:
         run_jobs(con, JOBS, cache=cache, mirror=mirror, progress=False)
-        score_bench(con, "nb201", progress=False)
-        family.score(con, "nb201")
+    harness.score(family.job("nb201"), tmp, progress=False)
+    with dbfile.writing(tmp) as con:
+        graf.score(con, "nb201")
         predictors.run(con, predictors.Settings("nb201", "cifar10-valid", ("graph",), "ridge", (10, 100), 3),
                        progress=False)
         runner.evaluate(con, runner.Filters(bench="nb201"), runner.Settings(bootstrap=50), progress=False)
-    finally:
-        con.close()
     tmp.rename(path)
     return path
 

@@ -38,7 +38,7 @@ def ingested(tmp_path_factory, cache, mirror):
     def make(*jobs: str) -> Path:
         if jobs not in built:
             path = tmp_path_factory.mktemp("db") / "nasdb.duckdb"
-            con = store.connect(path)
+            con = store.connect(path, create=True)
             run_jobs(con, list(jobs) or None, cache=cache, mirror=mirror, progress=False)
             con.close()
             built[jobs] = path

@@ -41,10 +41,10 @@ def nb201_db(tmp_path_factory, ingested):
     bad = {0: None, 1: float("nan"), 2: float("inf"), 3: float("-inf"), 4: float("nan")}
     value = pl.Series([bad.get(i, v) for i, v in enumerate(value.to_list())], dtype=pl.Float64)
     base = {"bench": "nb201", "arch_id": acc["arch_id"]}
-    _insert(con, "proxies", pl.DataFrame({**base, "dataset": "", "proxy": "synth", "value": value,
+    _insert(con, "peer_proxies", pl.DataFrame({**base, "dataset": "", "proxy": "synth", "value": value,
                                           "source": "test"}))
     # a CIFAR-10 proxy labelled with the data domain name, to check the pairing rule
-    _insert(con, "proxies", pl.DataFrame({**base, "dataset": "cifar10", "proxy": "c10only",
+    _insert(con, "peer_proxies", pl.DataFrame({**base, "dataset": "cifar10", "proxy": "c10only",
                                           "value": -acc["value"] + rng.normal(size=acc.height), "source": "test"}))
     # a lower-is-better target: test error = 100 - accuracy
     _insert(con, "ground_truth", pl.DataFrame({
@@ -201,9 +201,9 @@ def toy_db(tmp_path):
         "source": "toy"}, schema_overrides={"epochs": pl.Int32}))
     a = [3.0, 1.0, 2.0, 5.0, 4.0, 7.0, 6.0, 8.0]
     b = [9.0, 1.0, 8.0, 2.0, 7.0, 3.0, None]
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
                                           "value": a, "source": "test"}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
                                           "proxy": "B", "value": b, "source": "test"}))
     return con
 

@@ -17,7 +17,8 @@ from scipy.stats import spearmanr
 from nasdb import spaces, store
 from nasdb.errors import NasdbError
 from nasdb.proxies import registry
-from nasdb.proxies.runs import score_bench
+from nasdb.proxies import harness
+from nasdb.proxies.nasgraph import family
 from nasdb.spaces import tnb101
 
 # NASGRAPH.md section 5: full-space Spearman of the average degree with NB201 test accuracy
@@ -40,10 +41,13 @@ def scored(spaces_db, tmp_path_factory) -> Path:
     """The ingested database with the whole NB201 space scored in fast mode."""
     path = tmp_path_factory.mktemp("nasgraph") / "scored.duckdb"
     shutil.copy(spaces_db, path)
-    con = store.connect(path)
-    score_bench(con, "nb201", progress=False)
-    con.close()
+    harness.score(family.job("nb201"), path, progress=False)
     return path
+
+
+def score(path: Path, bench: str = "nb201", **kw) -> harness.RunResult:
+    chunk_size = kw.pop("chunk_size", None)
+    return harness.score(family.job(bench, chunk_size=chunk_size, **kw), path, progress=False)
 
 
 def _copy(src: Path, tmp_path: Path) -> Path:
@@ -84,23 +88,42 @@ def test_run_rows_and_provenance(scored):
     assert con.execute("SELECT count(DISTINCT run_id) FROM proxies WHERE bench = 'nb201'").fetchone() == (1,)
 
 
-def test_rerun_replaces_rows_without_duplicates(scored, tmp_path):
+def test_rerun_is_a_new_run_with_the_same_values(scored, tmp_path):
+    """Re-running a complete run never rewrites it: a new run becomes current, the old one stays in history."""
     path = _copy(scored, tmp_path)
-    con = store.connect(path)
+    con = store.connect(path, read_only=True)
     before = con.execute("SELECT arch_id, dataset, proxy, value FROM proxies ORDER BY ALL").fetchall()
-    r = score_bench(con, "nb201", progress=False, chunk_size=8192)
-    assert r.resumed_chunks == 0 and r.n_rows == len(before)
+    (old,) = con.execute("SELECT run_id FROM proxy_runs").fetchone()
+    con.close()
+    r = score(path, chunk_size=8192)
+    assert r.resumed_chunks == 0 and r.n_rows == len(before) and r.run_id != old and len(r.current_for) == 8
+    con = store.connect(path, read_only=True)
     assert con.execute("SELECT arch_id, dataset, proxy, value FROM proxies ORDER BY ALL").fetchall() == before
+    assert con.execute("SELECT DISTINCT run_id FROM proxies").fetchall() == [(r.run_id,)]
+    assert con.execute("SELECT count(*) FROM proxy_values WHERE run_id = ?", [old]).fetchone() == (len(before),)
 
 
-def test_a_completed_run_supersedes_other_nasgraph_runs(scored, tmp_path):
+def test_sample_and_reference_runs_never_displace_the_full_run(scored, tmp_path):
+    """The README's reference example (with a smaller sample): stored as its own run, the fast run stays current."""
     path = _copy(scored, tmp_path)
-    con = store.connect(path)
-    r = score_bench(con, "nb201", seed=1, sample=40, progress=False)
-    assert r.n_rows == 40 * len(spaces.get("nb201").datasets) * len(registry.PROXIES)
-    assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'nb201'").fetchone()[0] == r.n_rows
-    assert dict(con.execute("SELECT status, count(*) FROM proxy_runs GROUP BY status").fetchall()) == \
-        {"complete": 1, "superseded": 1}
+    out = subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(path), "score", "nasgraph", "--bench", "nb201",
+                          "--mode", "reference", "--sample", "6", "--seed", "1", "--quiet"], capture_output=True, text=True)
+    assert out.returncode == 0 and "not current (a full run stays current)" in out.stdout, out.stderr
+    con = store.connect(path, read_only=True)
+    (rid, n_rows), = con.execute("SELECT run_id, n_rows FROM proxy_runs WHERE settings->>'mode' = 'reference'").fetchall()
+    con.close()
+    assert n_rows == 6 * len(spaces.get("nb201").datasets) * len(registry.PROXIES)
+    s = score(path, seed=1, sample=40)
+    assert s.current_for == []
+    con = store.connect(path, read_only=True)
+    n, distinct, runs = con.execute("SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)), "
+                                    "list(DISTINCT run_id) FROM proxies WHERE source = 'nasdb'").fetchone()
+    assert n == distinct == 15625 * len(spaces.get("nb201").datasets) * len(registry.PROXIES)
+    assert len(runs) == 1 and ":fast:" in runs[0]
+    assert dict(con.execute("SELECT scope, count(*) FROM proxy_runs GROUP BY scope").fetchall()) == \
+        {"full": 1, "partial": 2}
+    # the reference run stays queryable by its run id
+    assert con.execute("SELECT count(DISTINCT arch_id) FROM proxy_values WHERE run_id = ?", [rid]).fetchone() == (6,)
 
 
 def _progress_reached(proc: subprocess.Popen, done: int, total: int) -> bool:
@@ -124,20 +147,23 @@ def test_killed_run_resumes_keeping_finished_chunks(spaces_db, tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    con = store.connect(path)
-    partial = con.execute("SELECT count(*) FROM proxies").fetchone()[0]
-    assert 0 < partial < 12 * 4 * 8 and partial % (4 * 4 * 8) == 0  # whole chunks only
-    assert con.execute("SELECT status FROM proxy_runs").fetchall() == [("running",)]
-    r = score_bench(con, "nb201", mode="reference", seed=3, sample=12, progress=False)
+    con = store.connect(path, read_only=True)
+    # nothing of the killed run is visible: its chunks sit staged outside the database
+    assert con.execute("SELECT count(*) FROM proxies WHERE source = 'nasdb'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM proxy_runs").fetchone()[0] == 0
+    con.close()
+    r = score(path, mode="reference", seed=3, sample=12)
     assert r.resumed_chunks >= 1
+    con = store.connect(path, read_only=True)
     n, distinct = con.execute("SELECT count(*), count(DISTINCT (arch_id, dataset, proxy)) FROM proxies").fetchone()
     assert n == distinct == 12 * 4 * 8
-    assert con.execute("SELECT status FROM proxy_runs").fetchall() == [("complete",)]
+    assert con.execute("SELECT status, len(resumed_chunks) FROM proxy_runs").fetchall() == [("complete", r.resumed_chunks)]
 
 
 def test_tnb101_rows_are_per_task_and_join_ground_truth(spaces_db, tmp_path):
-    con = store.connect(_copy(spaces_db, tmp_path))
-    r = score_bench(con, "tnb101_micro", sample=30, progress=False)
+    path = _copy(spaces_db, tmp_path)
+    r = score(path, "tnb101_micro", sample=30)
+    con = store.connect(path, read_only=True)
     assert r.n_rows == 30 * len(tnb101.TASKS) * len(registry.PROXIES)
     tasks = {t for (t,) in con.execute("SELECT DISTINCT dataset FROM proxies").fetchall()}
     assert tasks == set(tnb101.TASKS)
@@ -149,14 +175,18 @@ def test_tnb101_rows_are_per_task_and_join_ground_truth(spaces_db, tmp_path):
 
 
 def test_bad_sample_is_refused_and_leaves_the_database_unchanged(scored, tmp_path):
-    con = store.connect(_copy(scored, tmp_path))
+    path = _copy(scored, tmp_path)
+    con = store.connect(path, read_only=True)
     before = con.execute("SELECT (SELECT count(*) FROM proxies), (SELECT count(*) FROM proxy_runs)").fetchone()
+    con.close()
     with pytest.raises(NasdbError, match="--sample"):
-        score_bench(con, "nb201", sample=0, progress=False)
+        score(path, sample=0)
+    con = store.connect(path, read_only=True)
     assert con.execute("SELECT (SELECT count(*) FROM proxies), (SELECT count(*) FROM proxy_runs)").fetchone() == before
 
 
 def test_cli_names_the_missing_ingest(tmp_path):
+    store.connect(tmp_path / "empty.duckdb", create=True).close()
     out = subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(tmp_path / "empty.duckdb"), "score",
                           "nasgraph", "--bench", "nb201", "--quiet"], capture_output=True, text=True)
     assert out.returncode == 2
@@ -166,10 +196,9 @@ def test_cli_names_the_missing_ingest(tmp_path):
 
 _SCORE_AND_REPORT_TORCH = """
 import sys
-from nasdb import store
-from nasdb.proxies.runs import score_bench
-con = store.connect(sys.argv[1])
-score_bench(con, 'nb201', sample=300, progress=False)
+from nasdb.proxies import harness
+from nasdb.proxies.nasgraph import family
+harness.score(family.job('nb201', sample=300), sys.argv[1], progress=False)
 print('torch' in sys.modules)
 """
 

@@ -18,7 +18,9 @@ from nasdb import store
 from nasdb.proxies import registry
 from nasdb.proxies.nasgraph import fast, measures, reference
 from nasdb.proxies.nasgraph import nb101 as nasgraph_nb101
-from nasdb.proxies.runs import arch_list, score_bench
+from nasdb.proxies import harness
+from nasdb.proxies.harness.run import select_archs
+from nasdb.proxies.nasgraph import family
 from nasdb.spaces import nb101_enumerate
 
 SAMPLE = 600
@@ -35,11 +37,8 @@ def scored(nb101_db, tmp_path_factory) -> Path:
     """A sample scored in small chunks, so that chunks split and join wirings."""
     path = tmp_path_factory.mktemp("nb101score") / "scored.duckdb"
     shutil.copy(nb101_db, path)
-    con = store.connect(path)
-    r = score_bench(con, "nb101", sample=SAMPLE, chunk_size=97, progress=False)
+    r = harness.score(family.job("nb101", sample=SAMPLE, chunk_size=97), path, progress=False)
     assert r.n_archs == SAMPLE
-    con.execute("SELECT 1").fetchall()  # no result left open on the connection (DuckDB 2 refuses the next query)
-    con.close()
     return path
 
 
@@ -94,9 +93,9 @@ def test_values_equal_the_networkx_graph(scored, nb101_db):
 
 
 def test_chunks_follow_wirings(nb101_db):
-    """Chunks are cut in arch_list order: each of the 2,494 pruned matrices must be one contiguous run."""
+    """Chunks are cut in the family's order: each of the 2,494 pruned matrices must be one contiguous run."""
     con = store.connect(nb101_db, read_only=True)
-    archs = arch_list(con, "nb101")
+    archs = select_archs(con, family.job("nb101"))
     assert sorted(aid for aid, _ in archs) == list(range(423_624))
     cells = nb101_enumerate.load(progress=False)
     rows = np.searchsorted(cells.hashes, np.array([k for _, k in archs], dtype=cells.hashes.dtype))

@@ -31,7 +31,8 @@ split = c[3].selectbox("Split", splits, key="corr_split", index=splits.index("te
 
 rows = ui.query(
     f"""SELECT dataset || ' · ' || metric || coalesce(' @' || epochs, '') AS target, dataset, metric, epochs,
-               gt_source, proxy || ' (' || proxy_source || ')' AS proxy_label, proxy, proxy_source, proxy_dataset,
+               gt_source, proxy || ' (' || proxy_source || ')' || CASE WHEN stale IS NOT FALSE THEN ' (stale)' ELSE ''
+               END AS proxy_label, proxy, proxy_source, proxy_dataset, stale IS NOT FALSE AS stale,
                {coef} AS value, {coef}_lo AS ci_lo, {coef}_hi AS ci_hi, {coef}_p AS p_value, n, n_missing,
                bootstrap, note, run_id
         FROM correlations WHERE bench = ? AND population = ? AND arch_set = ? AND split = ?
@@ -53,6 +54,7 @@ heatmap = base.mark_rect().encode(color=alt.Color("value:Q", title=COEFFICIENTS[
 text = base.mark_text(fontSize=11).encode(
     text="label:N", color=alt.condition("abs(datum.value) > 0.6", alt.value("white"), alt.value("black")))
 st.subheader(f"{COEFFICIENTS[coef]} — {bench}, population {population}, {split} split")
+ui.warn_stale(rows)
 ui.chart_with_table((heatmap + text).properties(height=max(200, 24 * len(order))), rows, key="corr_heatmap")
 
 st.subheader("Leaderboard")
@@ -61,7 +63,7 @@ chosen = st.selectbox("Dataset / task", targets, key="corr_leader_target")
 board = (rows.filter(pl.col("target") == chosen).sort("value", descending=True, nulls_last=True)
          .with_row_index("rank", offset=1)
          .select("rank", "proxy", "proxy_source", "value", "ci_lo", "ci_hi", "n", "n_missing", "proxy_dataset",
-                 "note"))
+                 "note", "stale"))
 st.dataframe(board.rename({"value": coef}), hide_index=True, key="corr_leaderboard")
 
 st.subheader("Bias: how much a proxy just counts convolutions")

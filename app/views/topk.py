@@ -44,16 +44,18 @@ key_params = (bench, target.dataset, target.split, target.metric, target.epochs,
 
 st.subheader("Stored top-k evaluation (`nasdb eval`)")
 if ui.require("topk", "Top-k evaluations", "nasdb eval"):
-    stored = ui.query(f"SELECT k_spec, k, n, precision_at_k, ndcg_at_k, best_true, mean_true, best_percentile, note "
+    stored = ui.query(f"SELECT k_spec, k, n, precision_at_k, ndcg_at_k, best_true, mean_true, best_percentile, note, "
+                      f"stale IS NOT FALSE AS stale "
                       f"FROM topk WHERE {KEY_SQL} AND proxy = ? AND proxy_source = ? ORDER BY k",
                       *key_params, proxy.proxy, proxy.source)
+    ui.warn_stale(stored)
     ui.table_or_note(stored, f"No stored top-k rows for {proxy.label} with this target and population.",
                      key="topk_stored")
 
 st.subheader("Search simulation: the proxy's pick among N random architectures")
 if ui.require("search_sim", "Search simulations", "nasdb eval"):
     sim = ui.query(f"SELECT proxy, proxy_source, n_sample, trials, mean_true, std_true, mean_regret, p_best, "
-                   f"mean_oracle, note FROM search_sim WHERE {KEY_SQL} "
+                   f"mean_oracle, note, stale IS NOT FALSE AS stale FROM search_sim WHERE {KEY_SQL} "
                    f"AND ((proxy = ? AND proxy_source = ?) OR proxy_source = ?) ORDER BY proxy, n_sample",
                    *key_params, proxy.proxy, proxy.source, pairing.BASELINE_SOURCE)
     if sim.height == 0:
@@ -68,4 +70,5 @@ if ui.require("search_sim", "Search simulations", "nasdb eval"):
             y=alt.Y("mean_true:Q", title=f"mean true {target.metric} of the pick", scale=alt.Scale(zero=False)),
             color=alt.Color("series:N", title=None),
             tooltip=["series:N", "n_sample:Q", alt.Tooltip("mean_true:Q", format=".3f")])
+        ui.warn_stale(sim)
         ui.chart_with_table(chart, sim, key="topk_search")

@@ -29,17 +29,20 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nasdb import store
-    from nasdb.evaluate import Filters, Settings, evaluate
+    from nasdb import dbfile, store
+    from nasdb.evaluate.runner import Filters, Settings, compute, store_computed
 
     trials = {} if args.trials is None else {"trials": args.trials}
-    con = store.connect(args.db)
+    # compute from a read-only connection (other readers keep working), then hold the file only to store
+    con = store.connect(args.db, read_only=True)
     try:
-        summary = evaluate(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
+        computed = compute(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
                            Settings(population=args.population, common=args.common, targets=args.targets,
                                     bootstrap=args.bootstrap, seed=args.seed, **trials))
     finally:
         con.close()
+    with dbfile.writing(args.db) as con:
+        summary = store_computed(con, computed)
     rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items())
     print(f"{summary.run_id}: {rows} rows in {summary.seconds:.1f} s")
     return 0

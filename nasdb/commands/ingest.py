@@ -15,9 +15,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ingest.runner import run_jobs
-    from nasdb import store
+    from nasdb import dbfile
 
-    con = store.connect(args.db)
-    done = run_jobs(con, args.jobs or None)
+    with dbfile.writing(args.db, create=True) as con:
+        done = run_jobs(con, args.jobs or None)
     print(f"ingested: {', '.join(done)}")
     return 0

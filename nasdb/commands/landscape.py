@@ -27,7 +27,7 @@ def run(args) -> int:
     from nasdb.similarity.index import ITERATIONS, indexed
 
     chosen = [spaces.get(args.bench)] if args.bench else spaces.all_spaces()
-    con = store.connect(args.db)
+    con = store.connect(args.db, create=False)
     try:
         con.execute(landscape.DDL)
         for space in chosen:

@@ -69,7 +69,8 @@ def _readable(table: pl.DataFrame) -> pl.DataFrame:
         ci = pl.format(" [{}, {}]", rounded(f"{name}_lo"), rounded(f"{name}_hi"))
         return pl.concat_str(rounded(name).fill_null("NULL"), ci.fill_null(""))
 
-    return table.select("rank", "proxy", source="proxy_source", n="n", spearman=with_ci("spearman"),
+    proxy = pl.when(pl.col("stale")).then(pl.col("proxy") + " (stale)").otherwise(pl.col("proxy"))
+    return table.select("rank", proxy=proxy, source="proxy_source", n="n", spearman=with_ci("spearman"),
                         kendall=with_ci("kendall"),
                         no_value=pl.col("n_missing") + pl.col("n_null") + pl.col("n_nan") + pl.col("n_inf"),
                         computed="computed")

@@ -19,9 +19,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ingest import nb101_tfrecord
-    from nasdb import store
+    from nasdb import dbfile
 
-    con = store.connect(args.db)
-    counts = nb101_tfrecord.ingest(con, args.tfrecord)
+    with dbfile.writing(args.db, create=True) as con:
+        counts = nb101_tfrecord.ingest(con, args.tfrecord)
     print("ingested " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" from {args.tfrecord}")
     return 0

@@ -14,7 +14,8 @@ def register(sub) -> None:
             "  nasdb score nasgraph --bench all                   # every benchmark with architectures in the database\n"
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
             "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
-            "re-running the same command resumes an interrupted run (finished chunks are kept)\n")
+            "re-running the same command resumes an interrupted run (verified staged chunks are kept);\n"
+            "sample and reference runs are stored as their own runs and never replace a full fast run\n")
     p.add_argument("family", choices=["nasgraph", "graf"],
                    help="proxy family: nasgraph (NASGraph graph measures) or graf (GRAF-style graph features)")
     p.add_argument("--bench", required=True, metavar="BENCH",
@@ -24,6 +25,8 @@ def register(sub) -> None:
                         "reference: the published recipe, fresh weights per architecture (slow)")
     p.add_argument("--sample", type=int, metavar="N", help="score a random sample of N architectures")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and of --sample (default 0)")
+    p.add_argument("--chunk-size", type=int, metavar="N",
+                   help="architectures per staged chunk (default 4096 fast, 4 reference; a kill loses one chunk)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -32,25 +35,28 @@ def run(args) -> int:
     # the machine is shared: one thread for torch (read when torch is first imported, only if a block
     # must be probed; fast mode barely uses it, reference mode is per architecture)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from nasdb import store
-    from nasdb.proxies import registry
-    from nasdb.proxies.runs import score_bench
+    from nasdb import dbfile, store
+    from nasdb.proxies import harness, registry
+    from nasdb.proxies.nasgraph import family
 
-    con = store.connect(args.db)
+    con = store.connect(args.db, read_only=True)
     try:
         benches = registry.held_benches(con) if args.bench == "all" else (registry.bench(args.bench).name,)
-        if args.family == "graf":
-            from nasdb.proxies.graf import family
-
-            for bench in benches:
-                rid, n_rows, seconds = family.score(con, bench)
-                print(f"{bench}: {n_rows} graf rows in {seconds:.1f} s (run {rid})")
-            return 0
-        for bench in benches:
-            r = score_bench(con, bench, args.mode, args.seed, args.sample, progress=not args.quiet)
-            resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted run" if r.resumed_chunks else ""
-            print(f"{bench}: {r.n_archs} archs, {r.n_rows} proxy rows in {r.seconds:.1f} s "
-                  f"(run {r.run_id}{resumed})")
     finally:
         con.close()
+    if args.family == "graf":
+        from nasdb.proxies.graf import family as graf
+
+        with dbfile.writing(args.db) as con:
+            for bench in benches:
+                rid, n_rows, seconds = graf.score(con, bench)
+                print(f"{bench}: {n_rows} graf rows in {seconds:.1f} s (run {rid})")
+        return 0
+    for bench in benches:
+        job = family.job(bench, args.mode, args.seed, args.sample, chunk_size=args.chunk_size)
+        r = harness.score(job, args.db, progress=not args.quiet)
+        resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
+        current = "current" if r.current_for else "stored, not current (a full run stays current)"
+        print(f"{bench}: {r.n_archs} archs, {r.n_rows} proxy rows in {r.seconds:.1f} s, {current} "
+              f"(run {r.run_id}{resumed}; database held {r.lock_seconds:.2f} s)")
     return 0

@@ -56,7 +56,7 @@ def run(args) -> int:
         raise SearchError(f"--seeds must be at least 1, got {args.seeds}")
     space = spaces.get(args.bench)
     settings = _algo_settings(args)
-    con = store.connect(args.db, read_only=args.no_store)
+    con = store.connect(args.db, read_only=args.no_store, create=False)
     try:
         t = table.load(con, args.bench, args.dataset, args.test_dataset, args.proxy, args.proxy_source,
                        flops=args.flops_metric if args.algo == "autoshrink" and settings.get("flops_weight", 0.1) != 0

@@ -28,7 +28,7 @@ from nasdb.evaluate.errors import EvaluationError
 
 SMALL_N = 100
 COLUMNS = ["proxy", "proxy_source", "proxy_dataset", "n", "spearman", "spearman_lo", "spearman_hi", "kendall",
-           "kendall_lo", "kendall_hi", "n_missing", "n_null", "n_nan", "n_inf", "note"]
+           "kendall_lo", "kendall_hi", "n_missing", "n_null", "n_nan", "n_inf", "note", "stale"]
 
 
 def _target(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric: str | None,
@@ -78,6 +78,12 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
         stored = stored.filter((pl.col("gt_source") == t.gt_source) & pl.col("epochs").eq_missing(t.epochs))
         source = (f"computed now on the archs all {stored.height} proxies share ({bench} {t.label()}, population "
                   f"{population_name}, {bootstrap} bootstrap resamples, seed {seed}; not stored)")
+    # rows stored before evaluations recorded their inputs count as stale
+    stored = stored.with_columns(stale=pl.col("stale").fill_null(True) if "stale" in stored.columns else pl.lit(True))
+    n_stale = int(stored["stale"].sum())
+    if n_stale:
+        source += (f"; {n_stale} STALE row(s): a proxy's current run changed since they were computed, "
+                   "re-run `nasdb eval`")
     table = _grouped(con, bench, t, population_name, common, stored.select(COLUMNS), proxies, sources, bootstrap,
                      seed)
     return table, source
@@ -145,7 +151,8 @@ def _baseline_row(p: pairing.Pairs, proxy: str, source: str, coverage: str, boot
             "spearman": c.spearman, "spearman_lo": c.spearman_lo, "spearman_hi": c.spearman_hi,
             "kendall": c.kendall, "kendall_lo": c.kendall_lo, "kendall_hi": c.kendall_hi,
             "n_missing": p.n_population - p.x.size, "n_null": 0, "n_nan": 0, "n_inf": 0,
-            "note": c.note or "baseline recomputed on this group's archs", "coverage": coverage, "computed": "now"}
+            "note": c.note or "baseline recomputed on this group's archs", "stale": False, "coverage": coverage,
+            "computed": "now"}
 
 
 def _check_known(con: duckdb.DuckDBPyConnection, bench: str, proxies: list[str] | None,

@@ -123,18 +123,16 @@ def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
     archs and params/FLOPs from costs (source ``cost:<source>``).
 
     Only architectures that have ground truth are read: nothing else can be evaluated, and on NB101
-    that is 20,001 of 423,624 cells (8x less memory). Rows of an unfinished proxy run
-    (proxy_runs.status <> 'complete') are left out: they may sit next to the previous run's values
-    until the run completes.
+    that is 20,001 of 423,624 cells (8x less memory). ``proxies`` shows only current runs, and
+    ``run_id`` says which (evaluation rows record it).
     """
     return store.frame(
         con, "WITH judged AS (SELECT DISTINCT arch_id FROM ground_truth WHERE bench = $bench) "
-        "SELECT arch_id, dataset, proxy, source, value FROM proxies SEMI JOIN judged USING (arch_id) "
-        "WHERE bench = $bench AND (run_id IS NULL "
-        "OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')) "
-        "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value "
-        "FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL "
-        "UNION ALL SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value "
+        "SELECT arch_id, dataset, proxy, source, value, run_id FROM proxies SEMI JOIN judged USING (arch_id) "
+        "WHERE bench = $bench "
+        "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value, "
+        "NULL AS run_id FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL "
+        "UNION ALL SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value, NULL AS run_id "
         "FROM costs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND lower(metric) IN ('params', 'flops')",
         {"bench": bench, "baseline": BASELINE_SOURCE})
 

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from nasdb import __version__, store
+from nasdb.runs import input_key, mark_stale
 from nasdb.evaluate import bias, correlation, pairing, population, schema, search, topk
 from nasdb.evaluate.errors import EvaluationError
 
@@ -88,6 +89,11 @@ class _Job:
     bench: str
     target: pairing.Target
     proxies: dict[tuple[str, str], pairing.Pairs]
+    runs: dict[tuple[str, str], str | None]  # (proxy, source) -> proxies.run_id of its values
+
+    def inputs(self, keys) -> list[str]:
+        """proxy@source#run_id of the given proxies that come from a run (baselines from archs/costs do not)."""
+        return sorted(input_key(p, src, self.runs[(p, src)]) for p, src in keys if self.runs[(p, src)] is not None)
 
 
 def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str) -> list[_Job]:
@@ -101,6 +107,8 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
         ids = population.arch_ids(con, bench, pop)
         gt = pairing.ground_truth(con, bench, ids)
         values = pairing.proxy_values(con, bench)
+        runs = {(p, src): r for p, src, r in values.select("proxy", "source", "run_id").unique().iter_rows()}
+        values = values.drop("run_id")
         seen_datasets |= set(gt["dataset"].unique())
         seen_proxies |= set(values["proxy"].unique())
         baseline = pl.col("proxy").is_in(pairing.BASELINES)  # kept whatever the filters: the bar to beat
@@ -119,7 +127,7 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
             pairs = {key: pairing.pair(gt_t, pds, rows, t.higher_is_better)
                      for key, (pds, rows) in by_dataset[t.dataset].items()}
             if pairs:
-                jobs.append(_Job(bench, t, pairs))
+                jobs.append(_Job(bench, t, pairs, runs))
     if f.dataset and f.dataset not in seen_datasets:
         raise EvaluationError(f"unknown dataset {f.dataset!r}; datasets with ground truth: "
                               f"{', '.join(sorted(seen_datasets)) or 'none'}")
@@ -203,7 +211,9 @@ def _compute(con, jobs: list[_Job], s: Settings, progress: bool,
             base = {"bench": job.bench, "dataset": t.dataset, "split": t.split, "metric": t.metric,
                     "epochs": t.epochs, "gt_source": t.gt_source, "higher_is_better": t.higher_is_better,
                     "proxy": proxy, "proxy_source": source, "proxy_dataset": p.proxy_dataset,
-                    "population": s.population, "arch_set": s.arch_set}
+                    "population": s.population, "arch_set": s.arch_set,
+                    "proxy_run_id": job.runs[(proxy, source)], "stale": False,
+                    "inputs": job.inputs(job.proxies if s.common else [(proxy, source)])}
             g = p.goodness
             c = correlation.correlate(p.x, g, s.bootstrap, s.seed)
             out["correlations"].append({
@@ -273,6 +283,7 @@ def _write(con, out: dict[str, list[dict]], jobs: list[_Job], f: Filters, s: Set
         con.execute("INSERT INTO eval_runs VALUES (?, ?, ?, ?, ?, ?, 'complete')",
                     [run_id, started.replace(tzinfo=None), seconds, json.dumps(settings), code_version(),
                      sum(counts.values())])
+        mark_stale(con)  # a proxy run may have become current since these numbers were read
     return counts
 
 
@@ -290,17 +301,64 @@ def correlations(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Set
     return pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
-             progress: bool = True) -> RunSummary:
-    """Compute correlations, top-k, search simulation and bias for the filtered targets and proxies; store them."""
+@dataclass
+class Computed:
+    """Results computed from a (possibly read-only) connection, ready to be stored by a writer."""
+
+    filters: Filters
+    settings: Settings
+    jobs: list[_Job]
+    out: dict[str, list[dict]]
+    started: datetime
+    seconds: float
+
+
+def compute(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
+            progress: bool = True) -> Computed:
+    """Every number of an evaluation, read from ``con`` (a read-only connection is enough)."""
     f = filters or Filters()
     s = settings or Settings()
     pop = _checked(s)
-    schema.ensure(con)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     jobs = _jobs(con, f, pop, s.targets)
     out = _compute(con, jobs, s, progress)
-    run_id = f"eval-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-    counts = _write(con, out, jobs, f, s, run_id, started, time.perf_counter() - t0)
-    return RunSummary(run_id, time.perf_counter() - t0, counts)
+    return Computed(f, s, jobs, out, started, time.perf_counter() - t0)
+
+
+def store_computed(con: duckdb.DuckDBPyConnection, c: Computed) -> RunSummary:
+    """Replace the rows of the evaluated scope in one transaction (the writer's short part of ``nasdb eval``)."""
+    t0 = time.perf_counter()
+    schema.ensure(con)
+    run_id = f"eval-{c.started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    counts = _write(con, c.out, c.jobs, c.filters, c.settings, run_id, c.started, c.seconds)
+    return RunSummary(run_id, c.seconds + time.perf_counter() - t0, counts)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
+             progress: bool = True) -> RunSummary:
+    """Compute correlations, top-k, search simulation and bias for the filtered targets and proxies; store them."""
+    return store_computed(con, compute(con, filters, settings, progress))
+
+
+def refresh_stale(con: duckdb.DuckDBPyConnection, progress: bool = True) -> list[RunSummary]:
+    """Re-run, with its own filters and settings, every stored evaluation that has stale rows."""
+    tables = [t for t in schema.RESULT_TABLES
+              if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [t]).fetchone()[0]]
+    if not tables:
+        return []
+    stale_runs = " UNION ".join(f"SELECT DISTINCT run_id FROM {t} WHERE stale IS NOT FALSE" for t in tables)
+    done = []
+    for (settings_json,) in con.execute(f"SELECT DISTINCT settings FROM eval_runs WHERE run_id IN ({stale_runs})"
+                                        ).fetchall():
+        stored = json.loads(settings_json)
+        f = Filters(**stored.pop("filters"))
+        stored["sample_sizes"] = tuple(stored["sample_sizes"])
+        try:
+            done.append(evaluate(con, f, Settings(**stored), progress))
+        except EvaluationError:  # its proxies or targets are gone: nothing current to show for it
+            with store.transaction(con):
+                for t in tables:
+                    con.execute(f"DELETE FROM {t} WHERE stale IS NOT FALSE AND run_id IN "
+                                "(SELECT run_id FROM eval_runs WHERE settings = ?)", [settings_json])
+    return done

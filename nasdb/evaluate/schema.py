@@ -3,7 +3,8 @@
 Every result row names the ground-truth target (bench, dataset, split, metric, epochs, gt_source), the
 proxy (proxy, proxy_source and the proxy_dataset whose rows were paired with the target), the
 population, the arch set ('own' = every arch the proxy has a finite value for; 'common' = only archs
-that all proxies of the run share), the run (eval_runs.run_id) and its settings as JSON. Columns are
+that all proxies of the run share), the run (eval_runs.run_id) and its settings as JSON, and the proxy
+runs it read (``proxy_run_id``, ``inputs``) with ``stale`` set once one of them stops being current. Columns are
 commented so that the export README can describe them.
 """
 from __future__ import annotations
@@ -23,7 +24,10 @@ _TARGET = """
     proxy_source    VARCHAR NOT NULL,  -- proxies.source (nasdb, peer:<publisher>, baseline:archs)
     proxy_dataset   VARCHAR NOT NULL,  -- proxies.dataset of the paired rows ('' = valid for every dataset)
     population      VARCHAR NOT NULL,  -- all / unique / non_degenerate / sample:N:seed
-    arch_set        VARCHAR NOT NULL,  -- own (the proxy's own coverage) or common (archs all proxies of the run share)"""
+    arch_set        VARCHAR NOT NULL,  -- own (the proxy's own coverage) or common (archs all proxies of the run share)
+    proxy_run_id    VARCHAR,           -- proxies.run_id of the values used (proxy_runs or a peer ingest)
+    inputs          VARCHAR[],         -- proxy@source#run_id of every proxy the row depends on (several for common)
+    stale           BOOLEAN,           -- true once an input is no longer current (see nasdb.runs); re-run eval"""
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS eval_runs (
@@ -100,6 +104,9 @@ KEY = ("bench", "dataset", "split", "metric", "epochs", "gt_source", "proxy", "p
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the evaluation tables if they are missing (idempotent; the public tables stay untouched)."""
+    """Create the evaluation tables if they are missing, add columns older databases lack (idempotent)."""
     con.execute(DDL)
     con.execute("ALTER TABLE topk ADD COLUMN IF NOT EXISTS ndcg_at_k DOUBLE")  # databases evaluated before nDCG
+    for table in RESULT_TABLES:
+        for column, kind in (("proxy_run_id", "VARCHAR"), ("inputs", "VARCHAR[]"), ("stale", "BOOLEAN")):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")

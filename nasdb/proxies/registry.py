@@ -19,22 +19,17 @@ Rows in ``proxies`` (source = 'nasdb'), and the ``dataset`` convention:
   class_object, room_layout and jigsaw (pooling head); normal and autoencoder (generative decoder).
 
 ``value`` is NULL (with the reason in ``note``) when a measure is undefined for a graph.
-Each run has one ``proxy_runs`` row (proxy = 'nasgraph', settings JSON with the mode, seed, sample
-and surrogate parameters, code version = nasdb version + git commit). A run that completes replaces
-every other nasgraph row of its benchmark, so a completed benchmark holds exactly one value per
-(arch_id, dataset, proxy); while a run is unfinished (killed, to be resumed) its rows sit next to
-the previous run's — filter on ``proxy_runs.status = 'complete'`` to ignore them.
+Runs go through the scoring harness (``nasgraph/family.py``): each has one ``proxy_runs`` row (proxy =
+'nasgraph', settings JSON with the mode, seed, sample and surrogate parameters) and its values in
+``proxy_values``; ``proxies`` shows the current run's. Reference-mode and sample runs never displace a
+full fast run (rules in ``nasdb.runs``).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from nasdb import __version__, spaces
+from nasdb import spaces
 from nasdb.errors import NasdbError
 from nasdb.proxies.nasgraph.measures import NAMES
 
@@ -111,16 +106,6 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def code_version() -> str:
-    """nasdb version plus the git commit of the working tree when there is one (``0.1.0+g1a2b3c4``)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{__version__}+g{commit}" if commit else __version__
-
-
 def settings(bench_name: str, mode: str, seed: int, sample: int | None) -> dict:
     """Everything that determines a run's values (the proxy_runs.settings JSON)."""
     b = bench(bench_name)
@@ -133,9 +118,3 @@ def settings(bench_name: str, mode: str, seed: int, sample: int | None) -> dict:
                     else "N(0,1), no biases, fresh per architecture (generator seeded by seed, arch_id, dataset)"),
         "graph": "directed; edge iff one-hot probe output summed over pixels != 0; ReLU after conv blocks",
     }
-
-
-def run_id(s: dict) -> str:
-    """Stable id of a run's settings, so re-running the same command resumes or replaces that run."""
-    digest = hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{FAMILY}:{s['bench']}:{s['mode']}:{digest}"

@@ -11,15 +11,13 @@ Row order of the result = sorted md5 hash = ``arch_id``.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numba
 import numpy as np
 
-from nasdb import config
+from nasdb import cachefile, config
 from nasdb.errors import SourceError
 from nasdb.spaces import nb101
 from nasdb.spaces.nb101_hash_numba import hex_strings, module_hashes
@@ -176,23 +174,21 @@ def cache_path(cache: Path | None = None) -> Path:
 
 
 def load(cache: Path | None = None, progress: bool = True) -> Cells:
-    """The full space (423,624 cells), from the cache or computed once (~1 min) and cached atomically."""
+    """The full space (423,624 cells), from the verified cache or computed once (~1 min) and cached."""
     path = cache_path(cache)
-    if path.is_file():
-        with np.load(path) as z:
-            cells = Cells(z["hashes"], z["n_vertices"], z["matrices"], z["labels"])
-        if len(cells) != nb101.N_ARCHS or not (cells.hashes[1:] > cells.hashes[:-1]).all():
-            raise SourceError(f"{path}: not the complete NB101 enumeration ({len(cells)} cells, expected "
-                              f"{nb101.N_ARCHS} with sorted unique hashes); delete it to recompute")
+    cells = cachefile.read(path, _read, "NB101 enumeration")
+    if cells is not None:
         return cells
     cells = enumerate_cells(progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, hashes=cells.hashes, n_vertices=cells.n_vertices, matrices=cells.matrices,
-                 labels=cells.labels)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    cachefile.write(path, lambda tmp: np.savez(tmp, hashes=cells.hashes, n_vertices=cells.n_vertices,
+                                               matrices=cells.matrices, labels=cells.labels))
+    return cells
+
+
+def _read(path: Path) -> Cells:
+    with np.load(path) as z:
+        cells = Cells(z["hashes"], z["n_vertices"], z["matrices"], z["labels"])
+    if len(cells) != nb101.N_ARCHS or not (cells.hashes[1:] > cells.hashes[:-1]).all():
+        raise SourceError(f"not the complete NB101 enumeration ({len(cells)} cells, expected "
+                          f"{nb101.N_ARCHS} with sorted unique hashes)")
     return cells

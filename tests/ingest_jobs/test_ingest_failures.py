@@ -179,7 +179,7 @@ def test_failing_load_leaves_previous_content(db_copy, cache, mirror, monkeypatc
 def test_kill_mid_ingest_keeps_previous_content(db_copy, cache, mirror):
     """SIGKILL after GRAF's rows are deleted and rewritten but before the commit: the old content survives."""
     con = store.connect(db_copy)
-    con.execute("UPDATE proxies SET value = value + 1 WHERE source = 'peer:graf' AND arch_id = 1")  # re-ingest undoes
+    con.execute("UPDATE peer_proxies SET value = value + 1 WHERE source = 'peer:graf' AND arch_id = 1")  # re-ingest undoes
     before = checksum(con)
     con.close()
     proc = run_job_killed_before_commit(db_copy, "graf", cache, mirror)

@@ -18,14 +18,13 @@ ids computed in bulk, as NB101 does).
 
 The probed matrices can be kept on disk (``BlockCache(seed, store=dir)``, as ``nasdb score`` does):
 a later run then needs no probing and does not even import torch. The file name carries a digest
-of the probing code and the torch version, so a change to either starts a fresh file.
+of the probing code and the torch version, so a change to either starts a fresh file; the file is
+used only if it matches the checksum recorded when it was written (``nasdb.cachefile``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import defaultdict
 from importlib import metadata
 from itertools import chain
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasdb import cachefile
 from nasdb.proxies.nasgraph import measures
 from nasdb.surrogate.blocks import Block, Surrogate
 
@@ -51,8 +51,8 @@ class BlockCache:
         self._sums: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         self.path = store / self.file_name(seed) if store is not None else None
         self._saved = 0
-        if self.path is not None and self.path.is_file():
-            self._load(self.path)
+        if self.path is not None:
+            cachefile.read(self.path, self._load, "NASGraph block")
 
     @staticmethod
     def file_name(seed: int) -> str:
@@ -96,24 +96,21 @@ class BlockCache:
         """Write every matrix to ``store`` if blocks were probed since loading (atomic replace)."""
         if self.path is None or len(self.blocks) == self._saved:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         shapes = np.array([m.shape for m in self.matrices], dtype=np.int64).reshape(-1, 2)
         bits = np.concatenate([m.ravel() for m in self.matrices]) if self.matrices else np.zeros(0, bool)
-        fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=self.path.parent)
-        os.close(fd)
-        try:
-            np.savez(tmp, blocks=np.array(json.dumps([list(b) for b in self.blocks])), shapes=shapes, bits=bits)
-            os.replace(tmp, self.path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        blocks = np.array(json.dumps([list(b) for b in self.blocks]))
+        cachefile.write(self.path, lambda tmp: np.savez(tmp, blocks=blocks, shapes=shapes, bits=bits))
         self._saved = len(self.blocks)
 
     def _load(self, path: Path) -> None:
+        """All matrices of a verified file, or none (a file that does not parse leaves the cache empty)."""
         with np.load(path) as z:
             blocks, shapes, bits = json.loads(str(z["blocks"])), z["shapes"], z["bits"]
         ends = np.cumsum(shapes.prod(axis=1))
-        for fields, shape, end in zip(blocks, shapes, ends):
-            self._append(Block(*fields), bits[end - shape.prod():end].reshape(shape))
+        loaded = [(Block(*fields), bits[end - shape.prod():end].reshape(shape))
+                  for fields, shape, end in zip(blocks, shapes, ends)]
+        for block, matrix in loaded:
+            self._append(block, matrix)
         self._saved = len(self.blocks)
 
 

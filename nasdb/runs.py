@@ -1,0 +1,116 @@
+"""Immutable proxy runs: every run's values kept, one current run per proxy, results that know their inputs.
+
+Rules (the README's "Runs" section says the same):
+
+* A run's values go to ``proxy_values`` once, when the run is complete, and are never changed by
+  another run. ``current_runs`` points, per (bench, proxy, source), at the run ``proxies`` shows.
+* A complete run becomes current for its proxies in the transaction that stores it, unless the current
+  run is *full* and the new one is not: a sample, an id list or a reference-mode run never displaces a
+  full-space run (``scope`` in ``proxy_runs``). It stays queryable in ``proxy_values`` by its run_id,
+  and ``nasdb runs use RUN_ID`` makes it current on purpose.
+* Evaluation rows record their inputs (``inputs``: ``proxy@source#run_id`` of every proxy used) and the
+  ground-truth source; whenever a pointer moves (a run, ``runs use``, a peer re-ingest) rows whose
+  inputs are no longer all current get ``stale = true`` in the same transaction. ``nasdb build``
+  re-evaluates stale rows at its end, so a build never leaves any.
+"""
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from nasdb import store
+from nasdb.errors import NasdbError
+
+RANK = {"full": 2, "partial": 1}
+
+# every input a result row may name, as it reads today: own current runs and peer ingests
+CURRENT_INPUTS = """
+SELECT bench, proxy || '@' || source || '#' || run_id AS input FROM current_runs
+UNION SELECT DISTINCT bench, proxy || '@' || source || '#' || coalesce(run_id, '') FROM peer_proxies
+"""
+
+
+def input_key(proxy: str, source: str, run_id: str | None) -> str:
+    return f"{proxy}@{source}#{run_id or ''}"
+
+
+def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Inside the storing transaction: point each proxy of the run at it unless that would displace a full run
+    by a partial one; mark results stale. Returns the proxies the run became current for."""
+    bench, source, scope, proxies = con.execute(
+        "SELECT bench, source, scope, proxies FROM proxy_runs WHERE run_id = ?", [run_id]).fetchone()
+    now_current = []
+    for proxy in proxies:
+        cur = con.execute("SELECT r.scope FROM current_runs c JOIN proxy_runs r USING (run_id) "
+                          "WHERE c.bench = ? AND c.proxy = ? AND c.source = ?", [bench, proxy, source]).fetchall()
+        if cur and RANK.get(cur[0][0], 0) > RANK[scope]:
+            continue
+        _point(con, bench, proxy, source, run_id)
+        now_current.append(proxy)
+    mark_stale(con)
+    return now_current
+
+
+def _point(con: duckdb.DuckDBPyConnection, bench: str, proxy: str, source: str, run_id: str) -> None:
+    con.execute("INSERT OR REPLACE INTO current_runs VALUES (?, ?, ?, ?, now())", [bench, proxy, source, run_id])
+
+
+def result_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Evaluation tables present in this database that carry inputs."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'inputs' "
+        "AND table_name IN ('correlations', 'topk', 'search_sim', 'bias') ORDER BY 1").fetchall()]
+
+
+def mark_stale(con: duckdb.DuckDBPyConnection) -> int:
+    """Flag result rows whose inputs are not all current any more (rows without recorded inputs too)."""
+    n = 0
+    for table in result_tables(con):
+        n += con.execute(
+            f"UPDATE {table} t SET stale = true WHERE NOT coalesce(t.stale, false) AND (t.inputs IS NULL OR NOT "
+            f"list_has_all((SELECT coalesce(list(ci.input), []) FROM ({CURRENT_INPUTS}) ci WHERE ci.bench = t.bench), "
+            "t.inputs))").fetchone()[0]
+    return n
+
+
+def run_row(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+    rows = store.frame(con, "SELECT * FROM proxy_runs WHERE run_id = ?", [run_id])
+    if rows.height == 0:
+        known = [r[0] for r in con.execute("SELECT run_id FROM proxy_runs ORDER BY started_at DESC LIMIT 5").fetchall()]
+        raise NasdbError(f"no proxy run {run_id!r} in this database (latest: {', '.join(known) or 'none'}; "
+                         "`nasdb runs list` shows all)")
+    return rows.row(0, named=True)
+
+
+def listing(con: duckdb.DuckDBPyConnection, bench: str | None = None) -> pl.DataFrame:
+    """One row per run: what it computed, its scope and whether (for which proxies) it is current."""
+    where, params = ("WHERE r.bench = ?", [bench]) if bench else ("", [])
+    return store.frame(con, f"""
+        SELECT r.run_id, r.proxy AS family, r.bench, r.source, r.status, r.scope, r.n_archs, r.n_rows,
+               round(r.seconds, 1) AS seconds, round(r.merge_seconds, 2) AS merge_s,
+               coalesce(len(r.resumed_chunks), 0) AS resumed, count(c.proxy) AS current_for, r.finished_at
+        FROM proxy_runs r LEFT JOIN current_runs c USING (run_id) {where}
+        GROUP BY ALL ORDER BY r.finished_at NULLS FIRST, r.run_id""", params)
+
+
+def use(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Make a complete run current for every proxy it computed (an explicit choice: scope is not checked)."""
+    r = run_row(con, run_id)
+    if r["status"] != "complete":
+        raise NasdbError(f"run {run_id} is {r['status']}: its values are gone; score again to get them back")
+    with store.transaction(con):
+        for proxy in r["proxies"]:
+            _point(con, r["bench"], proxy, r["source"], run_id)
+        mark_stale(con)
+    return list(r["proxies"])
+
+
+def prune(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Delete the values of runs that are current for no proxy (their proxy_runs rows stay, status 'pruned')."""
+    with store.transaction(con):
+        gone = [r[0] for r in con.execute(
+            "SELECT run_id FROM proxy_runs WHERE status = 'complete' "
+            "AND run_id NOT IN (SELECT run_id FROM current_runs)").fetchall()]
+        n_rows = con.execute("DELETE FROM proxy_values WHERE run_id IN (SELECT unnest(?))", [gone]).fetchone()[0]
+        con.execute("UPDATE proxy_runs SET status = 'pruned' WHERE run_id IN (SELECT unnest(?))", [gone])
+    return len(gone), n_rows

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from nasdb import store  # noqa: E402
 from nasdb.proxies import registry  # noqa: E402
+from nasdb.proxies.harness.run import code_version as harness_code_version  # noqa: E402
 from nasdb.proxies.nasgraph import engine, measures  # noqa: E402
 from nasdb.spaces import tnb101  # noqa: E402
 
@@ -168,7 +169,7 @@ def main() -> None:
     con.close()
 
     res: dict = {"when": time.strftime("%Y-%m-%d %H:%M"), "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-                 "code": registry.code_version(), "cold": {}, "ref_cost": {}, "faith": {}, "nb201": {}, "tnb": {}}
+                 "code": harness_code_version(), "cold": {}, "ref_cost": {}, "faith": {}, "nb201": {}, "tnb": {}}
     for bench in BENCHES:
         blocks = work / f"blocks-{bench}"  # an empty cache directory per benchmark: its first run probes
         c, again = cold_score(db, bench, blocks), cold_score(db, bench, blocks)

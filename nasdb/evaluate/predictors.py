@@ -170,7 +170,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> p
     """Every (train size, seed) trial, summarised per train size and stored (replacing the same scope)."""
     from tqdm import tqdm
 
-    from nasdb.proxies.registry import code_version
+    from nasdb.proxies.harness.run import code_version
 
     check(s)
     X, y, names, task = dataset_matrix(con, s)

@@ -33,12 +33,12 @@ def toy(tmp_path):
         "bench": "toy", "arch_id": list(range(10)), "dataset": "d", "split": "test", "metric": "accuracy",
         "epochs": 1, "value": [float(i) for i in range(10)], "higher_is_better": True, "aggregation": "single_run",
         "source": "toy"}, schema_overrides={"epochs": pl.Int32}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
                                           "value": A, "source": "test"}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
                                           "proxy": "B", "value": [9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 5.0],
                                           "source": "peer:someone"}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": [0, 1, 2], "dataset": "", "proxy": "mine",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": [0, 1, 2], "dataset": "", "proxy": "mine",
                                           "value": [1.0, 2.0, 3.0], "source": "me"}))
     con.close()
     return path

@@ -40,9 +40,9 @@ def toy(tmp_path):
         "source": "toy"}, schema_overrides={"epochs": pl.Int32}))
     _insert(con, "costs", pl.DataFrame({"bench": "toy", "arch_id": list(range(10)), "dataset": "d", "metric": "params",
                                         "value": PARAMS, "unit": "M", "source": "toy"}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(8)), "dataset": "", "proxy": "A",
                                           "value": A, "source": "test"}))
-    _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(3, 10)), "dataset": "d",
                                           "proxy": "B", "value": B, "source": "peer:x"}))
     evaluate(con, Filters(), Settings(bootstrap=0, trials=5), progress=False)
     yield con

@@ -17,7 +17,7 @@ def _insert(con, table: str, df: pl.DataFrame) -> None:
 
 
 def _proxy(con, bench: str, name: str, values: list[float | None], dataset: str = "", source: str = "test") -> None:
-    _insert(con, "proxies", pl.DataFrame({"bench": bench, "arch_id": list(range(len(values))), "dataset": dataset,
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": bench, "arch_id": list(range(len(values))), "dataset": dataset,
                                           "proxy": name, "value": values, "source": source},
                                          schema_overrides={"value": pl.Float64}))
 

@@ -31,7 +31,7 @@ def db(tmp_path):
         "value": (a + 0.5 * b ** 2 + rng.normal(0, 0.3, N)).tolist(), "higher_is_better": True,
         "aggregation": "single_run", "source": "toy"}, schema_overrides={"epochs": pl.Int32}))
     for name, v in (("graf_a", a), ("graf_b", b)):
-        _insert(con, "proxies", pl.DataFrame({"bench": "toy", "arch_id": ids, "dataset": "", "proxy": name,
+        _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": ids, "dataset": "", "proxy": name,
                                               "value": v.tolist(), "source": "nasdb"}))
     con.close()
     return path
@@ -65,7 +65,7 @@ def test_an_exact_linear_target_is_ranked_perfectly_by_ridge(db):
     con = store.connect(db)
     con.execute("UPDATE ground_truth SET value = p.value * 2 + 1 FROM proxies p WHERE p.proxy = 'graf_a' "
                 "AND p.arch_id = ground_truth.arch_id")
-    con.execute("DELETE FROM current_runs WHERE proxy = 'graf_b'")  # one feature: any fitted slope > 0 ranks exactly
+    con.execute("DELETE FROM peer_proxies WHERE proxy = 'graf_b'")  # one feature: any fitted slope > 0 ranks exactly
     X, y, _, _ = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("graph",), "ridge", (20,), 2))
     con.close()
     rho, tau, precision, k = predictors.trial(X, y, 20, 0, "ridge")

@@ -438,6 +438,7 @@ def _space():
         surrogate=_surrogate, graph_of=lambda dataset: "", surrogate_settings=dict(SURROGATE_DEFAULTS),
         # naslib_key starts with the pruned matrix, so sorting by it keeps each of the 2,494 wirings together
         bulk=_bulk, chunk_order="naslib_key, arch_id", network=network, form_key=form_key,
+        proxy_batch_size=32,  # NASLib's zc runner default, with which Suite-Zero scored NB101
         cell_arrays=lambda hashes: arrays_of_cells(_enumeration().take(rows_of(hashes))),
     )
 

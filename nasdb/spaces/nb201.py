@@ -287,6 +287,7 @@ def _space():
         cell_graph=cell_graph, neighbours=neighbours, dot=dot, shrinks=shrinks,
         surrogate=lambda cell, dataset: surrogate(cell), graph_of=lambda dataset: "",
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
+        proxy_batch_size=64,  # NAS-Bench-Suite-Zero's full NB201 files
         input_shape=lambda dataset: (3, IMAGE_SIZE[dataset], IMAGE_SIZE[dataset]),
         # every edge of every cell maps C to C channels at the cell's resolution: only op counts matter
         cost_key=lambda cell: tuple(sorted(op_counts(cell).items())),

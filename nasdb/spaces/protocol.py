@@ -73,6 +73,8 @@ class Space:
     # archs with equal cost_key have networks of equal size (params, FLOPs, layers) for every dataset,
     # so size-only proxies are counted once per key (None: counted per arch)
     cost_key: Callable[[Spec], Any] | None = field(default=None, compare=False)
+    # the batch size NAS-Bench-Suite-Zero computed its zero-cost proxies with here (None: it did not)
+    proxy_batch_size: int | None = None
     # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)
     shrinks: Callable[[Spec], list[str]] | None = None
     # optional fast path of cell_graph for many cells (GRAF features of 423,624 NB101 cells): arch_keys ->

@@ -440,6 +440,7 @@ def _micro_space():
         dot=lambda d: edge_cell(_micro_ops(d), "TNB101 micro cell"),
         surrogate=lambda d, task: surrogate(micro_key(d), task), graph_of=head_of,
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=micro_network, input_shape=_input_shape,
+        proxy_batch_size=32,  # NAS-Bench-Suite-Zero's TNB101 files
         task_kind=lambda task: TASK_KINDS.get(task, "classification"),
         # edges leaving node 0 carry a module's stride/width change, the others do not: the op counts of
         # both edge groups fix the network's size
@@ -471,6 +472,7 @@ def _macro_space():
         dot=lambda d: chain(["stem", *[f"module {i + 1}\\n{_MODULE_NAMES[k]}" for i, k in enumerate(d)], "decoder"]),
         surrogate=lambda d, task: surrogate(macro_key(d), task), graph_of=head_of,
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=macro_network, input_shape=_input_shape,
+        proxy_batch_size=32,  # NAS-Bench-Suite-Zero's TNB101 files
         task_kind=lambda task: TASK_KINDS.get(task, "classification"),
     )
 

@@ -21,15 +21,15 @@ import polars as pl
 from nasdb.proxies.zc import data as datasources, registry
 
 FAMILY = "zc"
-# NAS-Bench-Suite-Zero's batch sizes: its full NB201 files used 64, TNB101 32; NASLib's zc runner
-# default (also NB101's) is 32. Spaces Suite-Zero did not score default to 64.
-SUITE_ZERO_BATCH = {"nb201": 64, "tnb101_micro": 32, "tnb101_macro": 32, "nb101": 32}
+# spaces NAS-Bench-Suite-Zero did not score (no Space.proxy_batch_size) default to 64
 DEFAULT_BATCH = 64
 DEFAULT_DATA = "fashion-mnist"
 
 
 def default_batch_size(bench: str) -> int:
-    return SUITE_ZERO_BATCH.get(bench, DEFAULT_BATCH)
+    from nasdb.spaces import get
+
+    return get(bench).proxy_batch_size or DEFAULT_BATCH
 
 
 def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, data: str = DEFAULT_DATA,

@@ -73,6 +73,7 @@ def test_two_proxy_ensembles_equal_a_hand_computation(tiny):
                      "--method", "zscore"]) == 0
     s = math.sqrt(1.25)
     assert _stored(tiny, "z") == pytest.approx({0: 0.0, 1: -1.0 / s, 2: 0.5 / s, 3: 0.5 / s})
+    assert _stored(tiny, "mr") == pytest.approx({0: 0.625, 1: 0.375, 2: 0.75, 3: 0.75})  # each ensemble stays
 
 
 def test_ensemble_only_where_every_member_exists_and_is_a_current_run(tiny):

@@ -123,6 +123,7 @@ def test_rows_are_data_free_and_nulls_have_a_reason():
     # module names of the space: 'channels ×2', 'stride 2', 'basic block'
     assert v["graf_count_channels_2"] == 1 and v["graf_count_stride_2"] == 1 and v["graf_count_basic_block"] == 2
     assert v["graf_depth"] == 4 and v["graf_width"] == 1
+    assert v["graf_trainable"] == 4  # residual modules have weights; only none/skip/pool ops do not
     nulls = rows.filter(pl.col("value").is_null())
     assert nulls.height and nulls["note"].is_not_null().all()
 
@@ -132,3 +133,4 @@ def test_every_space_yields_all_its_feature_names():
         got = _features(bench, [key])
         assert list(got) == features.names(family.op_names(bench, key))
         assert all(len(v) == 1 for v in got.values())
+

@@ -52,7 +52,8 @@ def run(args) -> int:
         if args.store:
             rows = ensemble.ensemble_rows(con, args.store, bench, chosen.members, chosen.method)
             s = ensemble.settings(bench, chosen.members, chosen.method, None) | {"selected_on": task.label()}
-            print(f"stored as {args.store} (run {stored_values.store_run(con, ensemble.FAMILY, bench, s, rows, timer())})")
+            rid = stored_values.store_run(con, ensemble.FAMILY, bench, s, rows, timer())
+            print(f"stored as {args.store} (run {rid})")
     finally:
         con.close()
     return 0

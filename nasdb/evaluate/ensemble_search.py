@@ -124,7 +124,7 @@ COVERAGE = 0.95  # a candidate must be finite on this share of the selection tas
 def _covering(con, bench: str, dataset: str, cands: list[ensemble.Member]) -> list[ensemble.Member]:
     """Candidates finite on >= COVERAGE of the labelled archs (an ensemble exists only where all members do)."""
     _, gt = primary_task(con, bench, dataset)
-    rows = ensemble.member_rows(con, bench, cands)
+    rows = ensemble.member_rows(con, bench, cands, require_all=False)
     paired = pairing.for_dataset(rows, dataset)
     labelled = gt["arch_id"].implode()
     keep = [m for m in cands if (m.proxy, m.source) in paired

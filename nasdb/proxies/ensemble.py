@@ -77,8 +77,10 @@ def combine(values: np.ndarray, signs: np.ndarray, method: str) -> np.ndarray:
     raise NasdbError(f"unknown ensemble method {method!r}; expected one of {', '.join(METHODS)}")
 
 
-def member_rows(con: duckdb.DuckDBPyConnection, bench: str, members: list[Member]) -> pl.DataFrame:
-    """Current finite rows of the members (arch_id, dataset, proxy, source, value) on ``bench``."""
+def member_rows(con: duckdb.DuckDBPyConnection, bench: str, members: list[Member],
+                require_all: bool = True) -> pl.DataFrame:
+    """Current finite rows of the members (arch_id, dataset, proxy, source, value) on ``bench``;
+    an error names the members without any finite value (unless ``require_all`` is False)."""
     con.register("_members", pl.DataFrame({"proxy": [m.proxy for m in members],
                                            "source": [m.source for m in members]}))
     try:
@@ -91,7 +93,7 @@ def member_rows(con: duckdb.DuckDBPyConnection, bench: str, members: list[Member
         con.unregister("_members")
     found = set(df.select("proxy", "source").unique().iter_rows())
     absent = [str(m) for m in members if (m.proxy, m.source) not in found]
-    if absent:
+    if absent and require_all:
         raise NasdbError(f"no {bench} values for ensemble member(s) {', '.join(absent)}; "
                          f"see `nasdb query \"SELECT DISTINCT proxy, source FROM proxies WHERE bench = '{bench}'\"`")
     return df

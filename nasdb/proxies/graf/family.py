@@ -16,7 +16,7 @@ from nasdb.proxies import stored_values
 from nasdb.proxies.graf import features
 
 FAMILY = "graf"
-VERSION = 1  # bump when a feature definition changes
+VERSION = 2  # bump when a feature definition changes (2: trainable = not parameter-free)
 
 
 def op_names(bench: str, arch_key: str) -> tuple[str, ...]:
@@ -39,7 +39,7 @@ def settings(bench: str, arch_key: str) -> dict:
     return {"family": FAMILY, "version": VERSION, "bench": bench,
             "proxies": features.names(op_names(bench, arch_key)),
             "graph": "the space's cell_graph (op on nodes); path lengths count op nodes; "
-                     "'none'/'zero' ops carry no signal; trainable = op name contains 'conv'",
+                     "'none'/'zero' ops carry no signal; trainable = not none/zero/skip/identity/pool",
             "reference": "Kadlecova et al., ICML 2024 (GRAF), zc_combine/features"}
 
 

@@ -19,7 +19,7 @@ Features (``graf_`` prefix; path lengths count op nodes, i.e. edges of an edge-o
 * ``min_path`` / ``depth``: shortest / longest input->output path over nodes that carry signal
   (ops named ``none``/``zero`` carry none); NULL when no signal reaches the output;
 * ``width``: most live op nodes at one depth level (level = longest distance from the input);
-* ``trainable``: live op nodes with a trainable op (an op whose name contains ``conv``);
+* ``trainable``: live op nodes with a trainable op (not none/zero/skip/identity/pooling: :func:`is_trainable`);
 * ``unreachable``: signal-carrying op nodes that are not live (GRAF zeroes them out: a cell where this
   is 0 is one of GRAF's "valid" nets).
 A node is live when it lies on an input->output path of signal-carrying nodes.
@@ -36,9 +36,14 @@ ZERO_OPS = frozenset({"none", "zero"})
 IO = ("input", "output")
 
 
+PARAMETER_FREE = ("none", "zero", "skip", "identity", "pool")
+
+
 def is_trainable(op: str) -> bool:
-    """Ops with weights: every space names its convolutions ``*conv*``."""
-    return "conv" in op
+    """Ops with weights: every op except the parameter-free ones, which every space names with one of
+    PARAMETER_FREE (NB201 ``skip_connect``/``avg_pool_3x3``, NB101 ``maxpool3x3``; TNB101 macro modules
+    are residual blocks, so trainable)."""
+    return not any(word in op for word in PARAMETER_FREE)
 
 
 def token(op: str) -> str:

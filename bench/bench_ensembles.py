@@ -22,7 +22,8 @@ from nasdb.evaluate import ensemble_search as es  # noqa: E402
 
 PORTABLE_GRAF = ["graf_depth", "graf_width", "graf_trainable", "graf_min_path", "graf_unreachable"]
 PORTABLE = [*PORTABLE_GRAF, "nasgraph_*"]
-SELECTIONS = [  # (selection task, candidate patterns)
+DATA_FREE_PEER = ("synflow", "zen", "params", "flops")  # no image data: all-ones / Gaussian input, or static
+SELECTIONS = [  # (selection task, candidate patterns[, population])
     (("nb201", "cifar100"), ["graf_*", "nasgraph_*"]),
     (("nb201", "ImageNet16-120"), ["graf_*", "nasgraph_*"]),
     (("tnb101_micro", "class_scene"), PORTABLE),
@@ -31,6 +32,10 @@ SELECTIONS = [  # (selection task, candidate patterns)
     (("tnb101_micro", "class_object"), ["graf_*", "nasgraph_*"]),
     (("nb201", "cifar100"), PORTABLE_GRAF),               # for NB101 when its NASGraph run is not complete
     (("tnb101_macro", "class_object"), ["graf_*", "nasgraph_*"]),
+    # plus the data-free zero-cost proxies NAS-Bench-Suite-Zero computed (GRAF's copy: 9,445 NB201 cells)
+    # on GRAF's de-duplicated NB201 list, where those exist
+    (("nb201", "ImageNet16-120"), ["graf_*", "nasgraph_*", *(f"{p}@peer:graf" for p in DATA_FREE_PEER)],
+     "set:graf:unique_nets"),
 ]
 JUDGED = [("nb201", "cifar10-valid"), ("nb201", "cifar10"), ("nb201", "cifar100"), ("nb201", "ImageNet16-120"),
           ("tnb101_micro", "class_scene"), ("tnb101_macro", "class_scene"), ("nb101", "cifar10")]
@@ -48,16 +53,17 @@ def main() -> None:
     print(f"| selected on | method | members | {head} |")
     print("|---|---|---|" + "---|" * len(JUDGED))
     picked = [SELECTIONS[int(i)] for i in args.selections.split(",")] if args.selections else SELECTIONS
-    for (bench, dataset), patterns in picked:
+    for (bench, dataset), patterns, *population in picked:
+        population = population[0] if population else "all"
         for method in args.methods.split(","):
             t0 = time.perf_counter()
-            task, chosen, _ = es.search(con, bench, dataset, patterns, method, args.max_size)
-            rep = es.report(con, chosen, task, JUDGED)
+            task, chosen, _ = es.search(con, bench, dataset, patterns, method, args.max_size, population)
+            rep = es.report(con, chosen, task, JUDGED, population)
             cells = []
             for r in rep.iter_rows(named=True):
                 v = "n/a" if r["spearman"] is None else f"{r['spearman']:.3f}"
                 cells.append(f"**{v}** (sel.)" if r["role"] == "selection" else f"{v} (n={r['n']})")
-            print(f"| {bench}/{dataset} | {method} | {' + '.join(map(str, chosen.members))} | {' | '.join(cells)} |"
+            print(f"| {bench}/{dataset} ({population}) | {method} | {' + '.join(map(str, chosen.members))} | {' | '.join(cells)} |"
                   f"  <!-- {time.perf_counter() - t0:.0f} s -->", flush=True)
 
 

@@ -14,9 +14,13 @@ def register(sub) -> None:
             "the selection only reads the --select task; every other row of the report is held out\n")
     p.add_argument("--select", required=True, metavar="BENCH:DATASET", help="the task members are chosen on")
     p.add_argument("--candidates", default="graf_*,nasgraph_*",
-                   help="comma-separated glob patterns of nasdb proxy names (default: data-free graph proxies)")
+                   help="comma-separated glob patterns of nasdb proxy names, or glob@source for another source's "
+                        "(e.g. synflow@peer:graf); default: the data-free graph proxies")
     p.add_argument("--method", default="log_rank_sum", choices=METHODS)
     p.add_argument("--max-size", type=int, default=6, help="at most this many members (default 6)")
+    p.add_argument("--population", default="all",
+                   help="archs judged: all | unique | non_degenerate | sample:N:seed | set:NAME (a set a bench "
+                        "lacks means all its archs)")
     p.add_argument("--report", metavar="BENCH,...", help="report only on these benchmarks (default: all)")
     p.add_argument("--store", metavar="NAME", help="store the chosen ensemble on the selection bench as NAME")
     p.set_defaults(func=run)
@@ -37,7 +41,7 @@ def run(args) -> int:
     con = store.connect(args.db)
     try:
         task, chosen, dropped = es.search(con, bench, dataset, [p.strip() for p in args.candidates.split(",")],
-                                 args.method, args.max_size)
+                                 args.method, args.max_size, args.population)
         if dropped:
             print(f"left out (values on < {es.COVERAGE:.0%} of the labelled archs): {', '.join(map(str, dropped))}")
         print(f"chosen on {task.label()} ({task.target.label()}, {task.target.gt_source}): "
@@ -48,7 +52,7 @@ def run(args) -> int:
         if args.report:
             wanted = {b.strip() for b in args.report.split(",")}
             judged = [(b, d) for b, d in judged if b in wanted]
-        tables.show(es.report(con, chosen, task, judged), title="the chosen ensemble on every task")
+        tables.show(es.report(con, chosen, task, judged, args.population), title="the chosen ensemble on every task")
         if args.store:
             rows = ensemble.ensemble_rows(con, args.store, bench, chosen.members, chosen.method)
             s = ensemble.settings(bench, chosen.members, chosen.method, None) | {"selected_on": task.label()}

@@ -74,9 +74,19 @@ def _signed(m: ensemble.Member, sign: float) -> ensemble.Member:
     return ensemble.Member(m.proxy, m.source, int(sign) * m.sign)
 
 
-def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> tuple[Task, pl.DataFrame]:
-    """The bench's primary target for ``dataset`` and its finite ground truth (arch_id, y)."""
-    ids = np.array([r[0] for r in con.execute("SELECT arch_id FROM archs WHERE bench = ?", [bench]).fetchall()])
+def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str,
+                 population: str = "all") -> tuple[Task, pl.DataFrame]:
+    """The bench's primary target for ``dataset`` and its finite ground truth (arch_id, y) on ``population``
+    (``nasdb eval``'s grammar; a ``set:`` the bench does not have means all its archs)."""
+    from nasdb.evaluate import population as pop
+    from nasdb.evaluate.errors import EvaluationError
+
+    try:
+        ids = pop.arch_ids(con, bench, pop.parse(population))
+    except EvaluationError:
+        if not population.startswith("set:"):
+            raise
+        ids = pop.arch_ids(con, bench, pop.parse("all"))
     gt = pairing.ground_truth(con, bench, ids)
     found = [t for t in pairing.targets(gt, "primary") if t.dataset == dataset]
     if not found:
@@ -96,21 +106,23 @@ def tasks(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def candidates(con: duckdb.DuckDBPyConnection, bench: str, patterns: list[str],
                at_least: int = 2) -> list[ensemble.Member]:
-    """Current (complete-run) nasdb proxies of ``bench`` matching any glob of ``patterns`` (ensembles excluded)."""
-    names = [r[0] for r in con.execute(
-        "SELECT DISTINCT p.proxy FROM proxies p JOIN proxy_runs r USING (run_id) WHERE p.bench = ? "
-        "AND p.source = 'nasdb' AND r.status = 'complete' AND r.proxy <> ? ORDER BY 1",
-        [bench, ensemble.FAMILY]).fetchall()]
-    picked = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    """Current proxies of ``bench`` matching any of ``patterns`` (``glob`` = nasdb's own proxies,
+    ``glob@source`` = another source's, e.g. ``synflow@peer:graf``); ensembles are never candidates."""
+    rows = con.execute(
+        "SELECT DISTINCT p.proxy, p.source FROM proxies p LEFT JOIN proxy_runs r USING (run_id) WHERE p.bench = ? "
+        "AND (p.run_id IS NULL OR r.status = 'complete') AND coalesce(r.proxy, '') <> ? ORDER BY 1, 2",
+        [bench, ensemble.FAMILY]).fetchall()
+    wanted = [(p.partition("@")[0], p.partition("@")[2] or "nasdb") for p in patterns]
+    picked = [ensemble.Member(n, src) for n, src in rows
+              if any(src == s and fnmatch.fnmatchcase(n, g) for g, s in wanted)]
     if len(picked) < at_least:
-        raise NasdbError(f"fewer than two stored {bench} proxies match {', '.join(patterns)}; "
-                         f"stored: {', '.join(names) or 'none'}")
-    return [ensemble.Member(n) for n in picked]
+        raise NasdbError(f"fewer than {at_least} stored {bench} proxies match {', '.join(patterns)}")
+    return picked
 
 
-def _task_matrix(con, bench: str, dataset: str, members: list[ensemble.Member]):
-    """(goodness, values) on the archs with ground truth and every member, plus the task."""
-    task, gt = primary_task(con, bench, dataset)
+def _task_matrix(con, bench: str, dataset: str, members: list[ensemble.Member], population: str = "all"):
+    """(goodness, values) on the archs of ``population`` with ground truth and every member, plus the task."""
+    task, gt = primary_task(con, bench, dataset, population)
     ids, values, _ = ensemble.matrix(ensemble.member_rows(con, bench, members), members, dataset)
     joined = pl.DataFrame({"arch_id": ids, "row": np.arange(len(ids))}).join(gt, on="arch_id", how="inner")
     y = joined["y"].to_numpy()
@@ -121,9 +133,10 @@ def _task_matrix(con, bench: str, dataset: str, members: list[ensemble.Member]):
 COVERAGE = 0.95  # a candidate must be finite on this share of the selection task's architectures
 
 
-def _covering(con, bench: str, dataset: str, cands: list[ensemble.Member]) -> list[ensemble.Member]:
+def _covering(con, bench: str, dataset: str, cands: list[ensemble.Member],
+              population: str) -> list[ensemble.Member]:
     """Candidates finite on >= COVERAGE of the labelled archs (an ensemble exists only where all members do)."""
-    _, gt = primary_task(con, bench, dataset)
+    _, gt = primary_task(con, bench, dataset, population)
     rows = ensemble.member_rows(con, bench, cands, require_all=False)
     paired = pairing.for_dataset(rows, dataset)
     labelled = gt["arch_id"].implode()
@@ -135,31 +148,35 @@ def _covering(con, bench: str, dataset: str, cands: list[ensemble.Member]) -> li
 
 
 def search(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, patterns: list[str], method: str,
-           max_size: int) -> tuple[Task, Selection, list[ensemble.Member]]:
+           max_size: int, population: str = "all") -> tuple[Task, Selection, list[ensemble.Member]]:
     """Choose members on (bench, dataset) alone; also returns the candidates dropped for low coverage."""
     ensemble.check_method(method)
     cands = candidates(con, bench, patterns)
-    kept = _covering(con, bench, dataset, cands)
-    task, goodness, values = _task_matrix(con, bench, dataset, kept)
+    kept = _covering(con, bench, dataset, cands, population)
+    task, goodness, values = _task_matrix(con, bench, dataset, kept, population)
     if len(goodness) < 3:
         raise NasdbError(f"{task.label()}: fewer than 3 architectures with ground truth and every candidate")
     return task, select(values, kept, goodness, method, max_size), [m for m in cands if m not in kept]
 
 
 def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Task,
-           judged: list[tuple[str, str]]) -> pl.DataFrame:
+           judged: list[tuple[str, str]], population: str = "all") -> pl.DataFrame:
     """The chosen ensemble on every judged (bench, dataset): Spearman, Kendall, n, role."""
     rows = []
     for bench, dataset in judged:
         role = "selection" if (bench, dataset) == (selection_task.bench, selection_task.target.dataset) else "held-out"
         base = {"bench": bench, "dataset": dataset, "role": role}
-        stored = {m.proxy for m in candidates(con, bench, [m.proxy for m in chosen.members], at_least=0)}
-        missing = [m.proxy for m in chosen.members if m.source == "nasdb" and m.proxy not in stored]
+        stored = set(candidates(con, bench, [f"{m.proxy}@{m.source}" for m in chosen.members], at_least=0))
+        missing = [str(m) for m in chosen.members if ensemble.Member(m.proxy, m.source) not in stored]
         if missing:
             rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None,
                          "note": f"not a {bench} proxy: {', '.join(missing)}"})
             continue
-        task, goodness, values = _task_matrix(con, bench, dataset, chosen.members)
+        try:
+            task, goodness, values = _task_matrix(con, bench, dataset, chosen.members, population)
+        except NasdbError as e:  # e.g. a peer member published for some datasets only
+            rows.append({**base, "target": None, "n": 0, "spearman": None, "kendall": None, "note": str(e)})
+            continue
         signs = np.array([m.sign for m in chosen.members], dtype=np.float64)
         x = ensemble.combine(values, signs, chosen.method)
         rows.append({**base, "target": f"{task.target.split}/{task.target.metric}@{task.target.epochs} "

@@ -14,3 +14,11 @@ def add(sub, name: str, help: str, examples: str) -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", default=argparse.SUPPRESS, help=DB_HELP)
     return p
+
+
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """Where a scoring command computes its chunks (see nasdb.proxies.harness.executor.make)."""
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: the cores available; 1 = in this process)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="compute chunks on a Dask distributed cluster (workers need nasdb installed)")

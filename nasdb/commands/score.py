@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from nasdb.commands import add
+from nasdb.commands import add, add_executor_options
 from nasdb.proxies.registry import MODES  # a plain tuple (the registry imports no torch)
 
 
@@ -28,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--chunk-size", type=int, metavar="N",
                    help="architectures per staged chunk (default 4096 fast, 4 reference; a kill loses one chunk)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
@@ -54,7 +55,8 @@ def run(args) -> int:
         return 0
     for bench in benches:
         job = family.job(bench, args.mode, args.seed, args.sample, chunk_size=args.chunk_size)
-        r = harness.score(job, args.db, progress=not args.quiet)
+        r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
+                          progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
         current = "current" if r.current_for else "stored, not current (a full run stays current)"
         print(f"{bench}: {r.n_archs} archs, {r.n_rows} proxy rows in {r.seconds:.1f} s, {current} "

@@ -1,10 +1,19 @@
-"""Where chunks are computed. An :class:`Executor` maps :func:`stage_chunk` over tasks; results may come
-back in any order. Only the driver opens the database, so an executor needs nothing but the task."""
+"""Where chunks are computed. An :class:`Executor` turns tasks into staged parts; parts may come back in
+any order. Only the driver opens the database, so an executor needs nothing but the task.
+
+Three executors share one contract (``stage(tasks) -> iterator of Part`` plus ``describe()`` for the
+run's provenance): :class:`InProcess`; :class:`LocalProcesses` (``--workers N``, in
+``nasdb.proxies.harness.local``); :class:`DaskExecutor` (``--scheduler tcp://HOST:PORT``, in
+``nasdb.proxies.harness.dask_cluster``). A chunk's values depend only on the task (families seed per
+architecture and settings), so every executor gives the same values as a serial run.
+"""
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,12 +41,38 @@ class ChunkTask:
     run_id: str
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A chunk's checked rows, how long they took and where (``host:pid`` or a Dask worker address)."""
+
+    index: int
+    rows: pl.DataFrame
+    seconds: float
+    worker: str
+
+
 class Executor(Protocol):
     name: str
     workers: int
 
-    def map(self, fn: Callable[[ChunkTask], staging.Part], tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
+    def stage(self, tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
         ...
+
+    def describe(self) -> dict:
+        ...
+
+
+@dataclass
+class ChunkLog:
+    """Per-chunk timings of one execution, for the run's ``executor`` provenance."""
+
+    chunks: list[dict] = field(default_factory=list)
+
+    def add(self, index: int, seconds: float, worker: str) -> None:
+        self.chunks.append({"chunk": index, "seconds": round(seconds, 4), "worker": worker})
+
+    def summary(self, name: str, workers: int, **extra) -> dict:
+        return {"name": name, "workers": workers, **extra, "chunks": sorted(self.chunks, key=lambda c: c["chunk"])}
 
 
 class InProcess:
@@ -46,8 +81,21 @@ class InProcess:
     name = "in-process"
     workers = 1
 
-    def map(self, fn, tasks):
-        return map(fn, tasks)
+    def __init__(self) -> None:
+        self.log = ChunkLog()
+
+    def stage(self, tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
+        for task in tasks:
+            part = stage_chunk(task)
+            self.log.add(part.index, part.seconds, worker_name())
+            yield part
+
+    def describe(self) -> dict:
+        return self.log.summary(self.name, self.workers)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def checked(rows: pl.DataFrame, task: ChunkTask) -> pl.DataFrame:
@@ -69,9 +117,42 @@ def checked(rows: pl.DataFrame, task: ChunkTask) -> pl.DataFrame:
     return rows
 
 
-def stage_chunk(task: ChunkTask) -> staging.Part:
-    """Compute one chunk and stage it as a checksummed part (never touches the database)."""
+def compute(task: ChunkTask) -> Computed:
+    """Compute one chunk's rows (anywhere: this process, a local worker, a Dask worker on another host)."""
     t0 = time.perf_counter()
     rows = checked(task.compute_chunk(task.bench, task.archs, task.settings), task)
-    return staging.write_part(Path(task.folder), task.run_id, task.index, task.archs_digest, rows,
-                              time.perf_counter() - t0)
+    return Computed(task.index, rows, time.perf_counter() - t0, worker_name())
+
+
+def stage(task: ChunkTask, done: Computed) -> staging.Part:
+    """Write a computed chunk as a checksummed part of its run (on the driver's or a shared file system)."""
+    return staging.write_part(Path(task.folder), task.run_id, task.index, task.archs_digest, done.rows, done.seconds)
+
+
+def stage_chunk(task: ChunkTask) -> staging.Part:
+    """Compute one chunk and stage it as a checksummed part (never touches the database)."""
+    return stage(task, compute(task))
+
+
+def make(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor a command asked for: ``--scheduler`` (Dask), else ``--workers`` local processes
+    (default: the cores this process may use; 1 = in-process)."""
+    if scheduler:
+        from nasdb.proxies.harness.dask_cluster import DaskExecutor
+
+        return DaskExecutor(scheduler)
+    n = available_cores() if workers is None else workers
+    if n < 1:
+        raise NasdbError(f"--workers must be at least 1, got {n}")
+    if n == 1:
+        return InProcess()
+    from nasdb.proxies.harness.local import LocalProcesses
+
+    return LocalProcesses(n)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

@@ -14,7 +14,7 @@ import polars as pl
 from nasdb import config, dbfile, runs, store
 from nasdb.errors import NasdbError
 from nasdb.proxies.harness import staging
-from nasdb.proxies.harness.executor import ChunkTask, Executor, InProcess, checked, stage_chunk
+from nasdb.proxies.harness.executor import ChunkTask, Executor, InProcess, checked
 from nasdb.proxies.harness.job import Job, digest
 
 
@@ -114,12 +114,12 @@ def score(job: Job, db=None, executor: Executor | None = None, progress: bool = 
     label = f"{job.family} {job.bench}" + (f" ({job.label})" if job.label else "")
     bar = tqdm(total=len(archs), initial=sum(len(chunks[i]) for i in resumed), desc=label, unit="arch",
                disable=not progress)
-    for part in executor.map(stage_chunk, tasks):
+    for part in executor.stage(tasks):
         parts[part.index] = part
         bar.update(len(chunks[part.index]))
     bar.close()
     return _merge(job, db, key, folder, run_id, about, archs, [parts[i] for i in range(len(chunks))], resumed,
-                  {"name": executor.name, "workers": executor.workers})
+                  executor.describe())
 
 
 def store_values(job: Job, values: pl.DataFrame, db=None) -> RunResult:

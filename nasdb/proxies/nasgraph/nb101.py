@@ -22,11 +22,6 @@ def measures_of_cells(cells, cache: fast.BlockCache, progress: bool = False,
                                    progress, desc="nasgraph nb101 (fast)")
 
 
-def measures_of_keys(arch_keys: list[str], dataset: str, cache: fast.BlockCache) -> dict[str, np.ndarray]:
-    """Fast-mode measures of the cells with these module hashes (data-free: ``dataset`` is ignored)."""
-    return measures_of_cells(nb101._enumeration().take(nb101.rows_of(arch_keys)), cache)
-
-
 def surrogate_of_key(arch_key: str, dataset: str = "") -> Surrogate:
     """Surrogate of the cell with module hash ``arch_key`` (data-free: ``dataset`` is ignored)."""
     return surrogate(nb101.parse_any(arch_key))

@@ -114,7 +114,9 @@ def _open(path: Path, read_only: bool, wait: float, config_: dict | None) -> duc
     said = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config_ or {})
+            con = duckdb.connect(str(path), read_only=read_only, config=config_ or {})
+            con.execute("SET enable_progress_bar = false")  # it would print into a command's stdout
+            return con
         except duckdb.Error as e:
             if not _is_lock_error(e):
                 raise DatabaseDamaged(f"{path} is not a readable DuckDB database ({str(e).splitlines()[0]}); "

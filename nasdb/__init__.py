@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 from nasdb.api import arch_id, arch_key, archs, connect, convert, ground_truth, lookup, query  # noqa: E402
 
 __all__ = ["connect", "archs", "lookup", "arch_id", "arch_key", "convert", "ground_truth", "query", "score",
-           "network", "__version__"]
+           "network", "import_proxy", "evaluate_values", "__version__"]
 # Evaluation lives in the subpackage: nasdb.evaluate.evaluate(con, Filters(...), Settings(...)).
 
 
@@ -38,3 +38,19 @@ def network(bench: str, arch: object, dataset: str | None = None, seed: int | No
     if space.network is None:
         raise NasdbError(f"{bench} has no network builder yet")
     return space.network(spaces.spec_of(bench, arch), dataset, seed=seed, device=device)
+
+
+def import_proxy(values, name: str, bench: str, **kwargs):
+    """Store your own proxy's values (a file path or a DataFrame) as source ``user:<label>``; see
+    :func:`nasdb.proxies.user_import.import_proxy` (every row must be placed, else nothing is written)."""
+    from nasdb.proxies.user_import import import_proxy as _import
+
+    return _import(values, name, bench, **kwargs)
+
+
+def evaluate_values(values, bench: str, dataset: str | None = None, **kwargs):
+    """Evaluate values in memory or in a file like ``nasdb eval`` does, writing nothing; see
+    :func:`nasdb.evaluate.user.evaluate_values` (returns DataFrames: correlations, topk, ..., rank)."""
+    from nasdb.evaluate.user import evaluate_values as _evaluate
+
+    return _evaluate(values, bench, dataset, **kwargs)

@@ -105,6 +105,19 @@ def use(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     return list(r["proxies"])
 
 
+def retire(con: duckdb.DuckDBPyConnection, bench: str, proxy: str, source: str) -> str:
+    """Stop showing a proxy: drop its current pointer (the run and its values stay, as every run's do;
+    ``runs use RUN_ID`` brings it back, ``runs prune`` then deletes its values). Returns the retired run."""
+    row = con.execute("SELECT run_id FROM current_runs WHERE bench = ? AND proxy = ? AND source = ?",
+                      [bench, proxy, source]).fetchone()
+    if row is None:
+        raise NasdbError(f"no current {bench} proxy {proxy!r} from source {source!r}")
+    with store.transaction(con):
+        con.execute("DELETE FROM current_runs WHERE bench = ? AND proxy = ? AND source = ?", [bench, proxy, source])
+        mark_stale(con)
+    return row[0]
+
+
 def prune(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """Delete the values of runs that are current for no proxy (their proxy_runs rows stay, status 'pruned')."""
     with store.transaction(con):

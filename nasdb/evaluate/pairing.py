@@ -125,11 +125,15 @@ def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
     Only architectures that have ground truth are read: nothing else can be evaluated, and on NB101
     that is 20,001 of 423,624 cells (8x less memory). ``proxies`` shows only current runs, and
     ``run_id`` says which (evaluation rows record it).
+    A run whose settings say ``direction: "min"`` (a user's lower-is-better import) is negated here, so
+    larger = better for every proxy from here on.
     """
     return store.frame(
         con, "WITH judged AS (SELECT DISTINCT arch_id FROM ground_truth WHERE bench = $bench) "
-        "SELECT arch_id, dataset, proxy, source, value, run_id FROM proxies SEMI JOIN judged USING (arch_id) "
-        "WHERE bench = $bench "
+        "SELECT p.arch_id, p.dataset, p.proxy, p.source, "
+        "CASE WHEN json_extract_string(r.settings, '$.direction') = 'min' THEN -p.value ELSE p.value END AS value, "
+        "p.run_id FROM proxies p LEFT JOIN proxy_runs r USING (run_id) SEMI JOIN judged USING (arch_id) "
+        "WHERE p.bench = $bench "
         "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value, "
         "NULL AS run_id FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL "
         "UNION ALL SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value, NULL AS run_id "

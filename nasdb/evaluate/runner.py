@@ -96,10 +96,13 @@ class _Job:
         return sorted(input_key(p, src, self.runs[(p, src)]) for p, src in keys if self.runs[(p, src)] is not None)
 
 
-def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str) -> list[_Job]:
+def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str,
+          extra: pl.DataFrame | None = None, within: np.ndarray | None = None) -> list[_Job]:
     """Pair every target with every proxy; check that the filters match something.
 
     Naming a split or metric selects among all targets (it would rarely be the primary one).
+    ``extra``: values held in memory (bench, arch_id, dataset, proxy, source, value; larger = better),
+    judged as if stored; ``within``: only these arch_ids count (a user's proxy judged on its own archs).
     """
     which = "all" if (f.split or f.metric) else which
     jobs, seen_datasets, seen_proxies = [], set(), set()
@@ -107,6 +110,9 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
         ids = population.arch_ids(con, bench, pop)
         gt = pairing.ground_truth(con, bench, ids)
         values = pairing.proxy_values(con, bench)
+        if extra is not None:
+            values = pl.concat([values, extra.filter(pl.col("bench") == bench)
+                                .select(values.columns[:-1], run_id=pl.lit(None, pl.Utf8))], how="vertical_relaxed")
         runs = {(p, src): r for p, src, r in values.select("proxy", "source", "run_id").unique().iter_rows()}
         values = values.drop("run_id")
         seen_datasets |= set(gt["dataset"].unique())
@@ -126,6 +132,8 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
             gt_t = pairing.finite_target(gt, t)
             pairs = {key: pairing.pair(gt_t, pds, rows, t.higher_is_better)
                      for key, (pds, rows) in by_dataset[t.dataset].items()}
+            if within is not None:
+                pairs = {key: p.subset(within) for key, p in pairs.items()}
             if pairs:
                 jobs.append(_Job(bench, t, pairs, runs))
     if f.dataset and f.dataset not in seen_datasets:
@@ -294,9 +302,11 @@ def _checked(s: Settings) -> population.Population:
 
 
 def correlations(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Settings,
-                 progress: bool = False) -> pl.DataFrame:
-    """Correlation rows computed now and not stored (for read-only callers such as the leaderboard)."""
-    jobs = _jobs(con, filters, _checked(settings), settings.targets)
+                 progress: bool = False, extra: pl.DataFrame | None = None,
+                 within: np.ndarray | None = None) -> pl.DataFrame:
+    """Correlation rows computed now and not stored (for read-only callers such as the leaderboard);
+    ``extra`` and ``within`` as in :func:`compute`."""
+    jobs = _jobs(con, filters, _checked(settings), settings.targets, extra, within)
     rows = _compute(con, jobs, settings, progress, correlations_only=True)["correlations"]
     return pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
 
@@ -314,14 +324,18 @@ class Computed:
 
 
 def compute(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
-            progress: bool = True) -> Computed:
-    """Every number of an evaluation, read from ``con`` (a read-only connection is enough)."""
+            progress: bool = True, extra: pl.DataFrame | None = None, within: np.ndarray | None = None) -> Computed:
+    """Every number of an evaluation, read from ``con`` (a read-only connection is enough).
+
+    ``extra``: proxy values held in memory (bench, arch_id, dataset, proxy, source, value, oriented larger =
+    better), evaluated as if stored (``nasdb.evaluate_values``; such results are never stored);
+    ``within``: judge every proxy only on these arch_ids."""
     f = filters or Filters()
     s = settings or Settings()
     pop = _checked(s)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    jobs = _jobs(con, f, pop, s.targets)
+    jobs = _jobs(con, f, pop, s.targets, extra, within)
     out = _compute(con, jobs, s, progress)
     return Computed(f, s, jobs, out, started, time.perf_counter() - t0)
 

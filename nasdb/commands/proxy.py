@@ -65,3 +65,31 @@ def run(args) -> int:
             print(f"{bench} {args.file} ({source}) retired: no longer current; run {rid} and its values are kept "
                   "(runs are immutable; `nasdb runs use` restores it, `nasdb runs prune` deletes its values)")
     return 0
+
+
+def score_plugin(args, benches) -> int:
+    """``nasdb score plugin MODULE:FUNCTION`` / ``nasdb score <entry point>``: a user's function through the
+    scoring harness (resumable, chunked), one run per benchmark."""
+    from nasdb.errors import NasdbError
+    from nasdb.proxies import harness, plugins
+
+    if args.family == "plugin":
+        if not args.target:
+            raise NasdbError("`nasdb score plugin` needs MODULE:FUNCTION")
+        target, fn, label = args.target, plugins.load(args.target), args.label
+    else:  # an installed proxy: its entry point names the function, its distribution the source
+        ep = plugins.entry_points()[args.family]
+        target, fn = ep.value, plugins.load(ep.value)
+        label = args.label or (ep.dist.name if ep.dist else args.family)
+    name = args.name or (args.family if args.family != "plugin" else target.rpartition(":")[2].rpartition(".")[2])
+    needs = args.needs or getattr(fn, "needs", "arch")
+    lower = args.lower_is_better or bool(getattr(fn, "lower_is_better", False))
+    selection = harness.Selection.sample(args.sample, args.seed) if args.sample else harness.Selection()
+    for bench in benches:
+        job = plugins.job(bench, name, target, needs, selection, label=label, chunk_size=args.chunk_size or 64,
+                          data=args.data, seed=args.seed, datasets=args.dataset, lower_is_better=lower)
+        r = harness.score(job, args.db, progress=not args.quiet)
+        resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
+        print(f"{bench}: plug-in {target} ({needs}) -> proxy {name!r} source {job.source}: {r.n_archs} archs, "
+              f"{r.n_rows} rows in {r.seconds:.1f} s{resumed} (run {r.run_id})")
+    return 0

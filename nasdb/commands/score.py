@@ -14,10 +14,22 @@ def register(sub) -> None:
             "  nasdb score nasgraph --bench all                   # every benchmark with architectures in the database\n"
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
             "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
+            "  nasdb score plugin my_proxies:score --bench nb201 --needs graph --sample 200   # your function\n"
             "re-running the same command resumes an interrupted run (verified staged chunks are kept);\n"
             "sample and reference runs are stored as their own runs and never replace a full fast run\n")
-    p.add_argument("family", choices=["nasgraph", "graf"],
-                   help="proxy family: nasgraph (NASGraph graph measures) or graf (GRAF-style graph features)")
+    from nasdb.proxies.plugins import entry_points  # installed proxies (entry-point group nasdb.proxies)
+
+    p.add_argument("family", choices=["nasgraph", "graf", "plugin", *entry_points()],
+                   help="proxy family: nasgraph (NASGraph graph measures), graf (GRAF-style graph features), "
+                        "plugin MODULE:FUNCTION (your function), or an installed proxy's name")
+    p.add_argument("target", nargs="?", metavar="MODULE:FUNCTION", help="the plug-in function (plugin)")
+    p.add_argument("--name", help="proxy name to store a plug-in's values under (default: the function name)")
+    p.add_argument("--needs", choices=["arch", "graph", "network"],
+                   help="what the plug-in gets: (arch_key, spec), the NASGraph graph, or (network, batch)")
+    p.add_argument("--data", help="batch source of --needs network: synthetic, fashion-mnist (default), cifar10:PATH")
+    p.add_argument("--dataset", action="append", help="plug-in: only this dataset/task (repeatable)")
+    p.add_argument("--label", help="plug-in values are stored as source user:LABEL (default: the name)")
+    p.add_argument("--lower-is-better", action="store_true", help="plug-in: smaller values predict better archs")
     p.add_argument("--bench", required=True, metavar="BENCH",
                    help="benchmark id (nb201, tnb101_micro, tnb101_macro, nb101, nb301, ...) or 'all'")
     p.add_argument("--mode", default="fast", choices=MODES,
@@ -45,6 +57,10 @@ def run(args) -> int:
         benches = registry.held_benches(con) if args.bench == "all" else (registry.bench(args.bench).name,)
     finally:
         con.close()
+    if args.family not in ("nasgraph", "graf"):
+        from nasdb.commands.proxy import score_plugin
+
+        return score_plugin(args, benches)
     if args.family == "graf":
         from nasdb.proxies.graf import family as graf
 

@@ -149,12 +149,11 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
         if needs == "arch":
             emit(arch_id, groups[0], _call(fn, arch_key, spec))
         elif needs == "graph":
-            from nasdb.proxies.api import score
+            from nasdb.proxies.nasgraph import reference
 
-            for g in groups:
-                task = g[0] or space.datasets[0]
-                _, graph = score(bench, arch_key, return_graph=True, task=task if space.per_dataset else None)
-                emit(arch_id, g, _call(fn, graph))
+            for g in groups:  # the graph nasdb.score(..., return_graph=True) measures (fast-mode weights)
+                surrogate = space.surrogate(spec, g[0] or space.datasets[0])
+                emit(arch_id, g, _call(fn, reference.graph(surrogate, seed=settings["seed"], fresh=False)))
         else:
             import torch
 

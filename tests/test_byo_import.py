@@ -173,3 +173,27 @@ def test_tnb101_keys_per_task_and_remove_retires_the_pointer(db, tmp_path, capsy
     assert _stored(db, "tm").height == 0                                     # no longer shown ...
     assert _state(db)[1] == n_values                                          # ... its values kept
     assert _frame(db, "SELECT count(*) AS n FROM proxy_runs WHERE run_id = ?", [result.run_id])["n"][0] == 1
+
+
+@pytest.mark.slow  # shares the NB101 database other suites build (423,624 cells)
+def test_nb101_hash_naslib_spec_and_index_keys(ingested, tmp_path):
+    db = tmp_path / "nb101.duckdb"
+    shutil.copy(ingested("nb101", "suite_zero_nb101"), db)
+    archs = _frame(db, "SELECT arch_id, arch_key, naslib_key FROM archs WHERE bench = 'nb101' "
+                       "AND arch_id % 997 = 5 ORDER BY arch_id")
+    n = archs.height // 4
+    specs = [json.dumps(nasdb.convert("nb101", k, to="spec")) for k in archs["arch_key"][2 * n:3 * n]]
+    keys = (archs["arch_key"][:n].str.to_uppercase().to_list() + archs["naslib_key"][n:2 * n].to_list()
+            + specs + [str(i) for i in archs["arch_id"][3 * n:]])
+    pl.DataFrame({"key": keys, "v": archs["arch_id"].cast(pl.Float64) / 7}).write_csv(tmp_path / "nb101.csv")
+    placed, _ = nasdb.import_proxy(tmp_path / "nb101.csv", "h", "nb101", allow_missing=True, db=db)
+    assert placed.key_formats == {"official/hash": n, "naslib": n, "spec": n, "index": archs.height - 3 * n}
+    stored = _stored(db, "h")
+    assert stored["arch_id"].to_list() == archs["arch_id"].to_list()
+    assert np.allclose(stored["value"].to_numpy(), archs["arch_id"].to_numpy() / 7)
+    # a well-formed hash that is no NB101 cell is refused, the database unchanged
+    before = _state(db)
+    pl.DataFrame({"key": ["0" * 31 + "1"], "v": [1.0]}).write_csv(tmp_path / "one.csv")
+    with pytest.raises(ImportValuesError, match="line 2: .*not in the database"):
+        nasdb.import_proxy(tmp_path / "one.csv", "h2", "nb101", allow_missing=True, db=db)
+    assert _state(db) == before

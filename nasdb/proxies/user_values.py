@@ -186,8 +186,9 @@ def _format_name(space: spaces.Space, raw: str) -> str:
         spec = space.parse(raw)
     except (ArchStringError, NasdbError):
         return "official"
+    flat = raw.replace(" ", "").lower()
     names = [n for n, enc in space.encodings.items()
-             if isinstance(enc(spec), str) and enc(spec).replace(" ", "") == raw.replace(" ", "")]
+             if isinstance(enc(spec), str) and enc(spec).replace(" ", "").lower() == flat]
     return "/".join(names) or "spec"
 
 
@@ -258,8 +259,9 @@ def _place_one(space: spaces.Space, raw: str | None, by_key: dict, by_naslib: di
         return None, "", "empty key"
     raw = raw.strip()
     if raw in by_key:
-        fmt = seen_formats.setdefault("key", _format_name(space, raw))
-        return by_key[raw], fmt, None
+        if "key" not in seen_formats:  # one parse names the format of every exact arch_key
+            seen_formats["key"] = _format_name(space, raw)
+        return by_key[raw], seen_formats["key"], None
     try:
         naslib = _naslib_text(raw)
     except ValueError:
@@ -274,6 +276,5 @@ def _place_one(space: spaces.Space, raw: str | None, by_key: dict, by_naslib: di
     except NasdbError as e:
         return None, "", f"{raw[:60]!r}: {str(e).split(':')[0]}"
     if key in by_key:
-        fmt = seen_formats.setdefault(f"parsed:{type(raw).__name__}", _format_name(space, raw))
-        return by_key[key], fmt, None
+        return by_key[key], _format_name(space, raw), None
     return None, "", f"{raw[:60]!r} is a valid {space.bench} encoding but not in the database"

@@ -161,6 +161,9 @@ def _worker() -> int:
         return 3
     except Exception as e:  # every DuckDB/conversion failure becomes a message for the user
         message = f"{type(e).__name__}: {e}"
+        if "Out of Memory" in message:  # DuckDB's advice (raise memory_limit ...) is not the user's to take
+            message = (f"The query needed more memory than the console allows ({DUCKDB_MEMORY} in DuckDB, "
+                       f"{ADDRESS_SPACE >> 20} MB for its process).\n{message.splitlines()[0]}")
         for p in server_paths(path):
             message = message.replace(p, HIDDEN)
         sys.stderr.write(message)
@@ -176,7 +179,7 @@ def _read_until(stream, deadline: float, limit: int) -> tuple[bytes, bool]:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             return b"".join(chunks), False
-        chunk = os.read(fd, 1 << 20)
+        chunk = os.read(fd, min(1 << 20, limit + 1 - size))  # never past the limit: the ready byte is alone
         if not chunk:
             return b"".join(chunks), True
         chunks.append(chunk)

@@ -4,6 +4,7 @@ shows exactly the architectures `nasdb eval` ranks.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,13 @@ def target(bench_name: str, key: str) -> pairing.Target:
                         key=f"{key}_dataset")
     targets = [pairing.Target(**r) for r in opts.filter(pl.col("dataset") == dataset).iter_rows(named=True)]
     # choose by position: Streamlit keeps a keyed widget's old value object when its label still matches,
-    # and two datasets' targets share labels ("test accuracy @200 ep"), so objects would go stale
-    i = ui.choose("Ground truth", list(range(len(targets))), key=f"{key}_target",
-                  format_func=lambda i: target_label(targets[i]))
+    # and two datasets' targets share labels ("test accuracy @200 ep"), so objects would go stale. The key
+    # names the options: with a fixed key the box kept showing the previous benchmark's label (NB201's
+    # accuracy over TNB101's SSIM) while the page used the new target
+    labels = [target_label(t) for t in targets]
+    digest = hashlib.sha1("\n".join(labels).encode()).hexdigest()[:8]
+    i = ui.choose("Ground truth", list(range(len(targets))), key=f"{key}_target_{digest}",
+                  format_func=lambda i: labels[i])
     return targets[i]
 
 

@@ -5,6 +5,7 @@ and a refreshed snapshot (new file name) invalidates everything at once.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import altair as alt
@@ -73,6 +74,14 @@ def chart_with_table(chart: alt.Chart, frame: pl.DataFrame, key: str, descriptio
         st.altair_chart(chart, width="stretch", key=f"{key}_chart", alt=description)
     with tab_table:
         st.dataframe(frame, hide_index=True, key=f"{key}_table")
+
+
+def error(message: str) -> None:
+    """An error box whose message is code, not Markdown: a grammar such as ``|op~0|+|op~0|op~1|`` would
+    otherwise turn into strikethrough, and a DuckDB message's ``* ...`` lines into a list. Each line is
+    one inline code span (these wrap, a fenced block would scroll sideways)."""
+    fence = "`" * (1 + max((len(m) for m in re.findall(r"`+", message)), default=0))
+    st.error("  \n".join(f"{fence} {line} {fence}" for line in message.splitlines() if line.strip()))
 
 
 def table_or_note(frame: pl.DataFrame, note: str, key: str) -> None:

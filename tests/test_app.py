@@ -107,7 +107,7 @@ def test_scatter_title_is_the_rank_correlation_of_the_points(app, naswot):
     tau = stats.kendalltau(d["score"], d["test_top1"]).statistic
     assert f"Spearman ρ = {rho:.3f}, Kendall τ = {tau:.3f} (n = {len(d):,})" in _chart_title(app)
     for colour in ("iso_size", "is_degenerate", "n_conv"):
-        app.selectbox(key="scatter_colour").set_value(colour).run()
+        app.selectbox(key="scatter_colour_density").set_value(colour).run()
         _ok(app)
     for population in ("unique", "non_degenerate", "all"):
         app.radio(key="scatter_population").set_value(population).run()

@@ -58,6 +58,9 @@ ui.warn_stale(rows)
 ui.chart_with_table((heatmap + text).properties(height=max(200, 24 * len(order))), rows, key="corr_heatmap")
 
 st.subheader("Leaderboard")
+st.caption("Proxies with a different n were measured on different architectures, so their order is not a fair "
+           "comparison: `nasdb leaderboard` ranks within groups of proxies sharing one arch set, with the "
+           "baselines (n_conv, params, FLOPs) recomputed in each group; arch set 'common' ranks all on one set.")
 targets = rows["target"].unique(maintain_order=True).to_list()
 chosen = st.selectbox("Dataset / task", targets, key="corr_leader_target")
 board = (rows.filter(pl.col("target") == chosen).sort("value", descending=True, nulls_last=True)

@@ -26,7 +26,7 @@ con = db.connect(ui.snapshot_path())
 try:
     arch = api.lookup(bench, text.strip(), con=con)
 except NasdbError as e:
-    st.error(str(e))
+    ui.error(str(e))
     st.stop()
 finally:
     con.close()
@@ -55,8 +55,11 @@ costs = ui.query("SELECT dataset, metric, value, unit, source FROM costs WHERE b
 ui.table_or_note(costs, "No costs stored.", key="lookup_costs")
 
 st.subheader("Proxy values")
+# one row per distinct value: NB201's graph measures are the same for its 4 datasets (one shared graph),
+# so they are listed once with the datasets they hold for
 proxies = ui.query(
-    """WITH mine AS (SELECT * FROM proxies WHERE bench = ? AND arch_id = ?)
+    """WITH mine AS (SELECT * FROM proxies WHERE bench = ? AND arch_id = ?),
+       ranked AS (
        SELECT m.dataset, m.proxy, m.source, m.value,
               CASE WHEN isfinite(m.value) THEN count(q.value) FILTER (WHERE q.value > m.value) + 1 END
                   AS rank_in_bench,
@@ -65,8 +68,11 @@ proxies = ui.query(
               m.note, m.run_id
        FROM mine m LEFT JOIN proxies q ON q.bench = m.bench AND q.dataset = m.dataset AND q.proxy = m.proxy
             AND q.source = m.source AND isfinite(q.value)
-       GROUP BY m.dataset, m.proxy, m.source, m.value, m.note, m.run_id
-       ORDER BY m.source <> 'nasdb', m.proxy, m.dataset""",
+       GROUP BY m.dataset, m.proxy, m.source, m.value, m.note, m.run_id)
+       SELECT string_agg(dataset, ', ' ORDER BY dataset) AS datasets, proxy, source, value, rank_in_bench,
+              percentile, note, run_id
+       FROM ranked GROUP BY proxy, source, value, rank_in_bench, percentile, note, run_id
+       ORDER BY source <> 'nasdb', proxy, datasets""",
     bench, aid)
 ui.table_or_note(proxies, "No proxy values stored for this architecture yet — run `nasdb score`.",
                  key="lookup_proxies")
@@ -79,10 +85,11 @@ if graph.height:
     ui.chart_with_table(
         alt.Chart(graph.to_pandas()).mark_bar().encode(
             x=alt.X("percentile:Q", title="percentile in the benchmark", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("proxy:N", title=None, sort=None, axis=alt.Axis(labelLimit=250)), yOffset="dataset:N",
-            color=alt.Color("dataset:N", title="dataset / task"),
-            tooltip=["proxy", "dataset", "value", "rank_in_bench", "percentile"]),
-        graph.select("dataset", "proxy", "value", "rank_in_bench", "percentile", "run_id"), key="lookup_graph")
+            y=alt.Y("proxy:N", title=None, sort=None, axis=alt.Axis(labelLimit=250)), yOffset="datasets:N",
+            color=alt.Color("datasets:N", title="dataset / task",
+                            legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
+            tooltip=["proxy", "datasets", "value", "rank_in_bench", "percentile"]),
+        graph.select("datasets", "proxy", "value", "rank_in_bench", "percentile", "run_id"), key="lookup_graph")
 else:
     st.info("No NASGraph measures (nasgraph_*) for this architecture yet — run `nasdb score`.")
 

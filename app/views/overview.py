@@ -25,7 +25,11 @@ st.dataframe(ui.query("SELECT bench, title, n_archs, license FROM benchmarks ORD
 st.subheader("Counts per benchmark")
 ui.chart_with_table(
     alt.Chart(counts.to_pandas()).mark_bar().encode(
-        x=alt.X("archs:Q", title="architectures in the database"), y=alt.Y("bench:N", title=None),
+        # log scale: NB101's 423,624 cells would flatten the other benchmarks' bars to slivers
+        # (bars start at 1: a log axis has no 0)
+        x=alt.X("archs:Q", title="architectures in the database (log scale)", scale=alt.Scale(type="log", domainMin=1)),
+        x2=alt.datum(1),
+        y=alt.Y("bench:N", title=None),
         tooltip=list(counts.columns)),
     counts, key="counts")
 

@@ -40,7 +40,7 @@ if result is None:
     st.stop()
 st.caption(f"Result of: `{result.sql}`")
 if result.error:
-    st.error(result.error)
+    ui.error(result.error)
     st.stop()
 frame = result.frame
 note = {"rows": f" (stopped at the row limit of {frame.height:,}; more rows exist)",

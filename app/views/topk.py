@@ -66,9 +66,11 @@ if ui.require("search_sim", "Search simulations", "nasdb eval"):
         lines = pl.concat([sim.select("n_sample", "mean_true", series=pl.format("{} ({})", "proxy", "proxy_source")),
                            oracle.select("n_sample", "mean_true", "series")])
         chart = alt.Chart(lines.to_pandas()).mark_line(point=True).encode(
-            x=alt.X("n_sample:Q", title="N architectures sampled", scale=alt.Scale(type="log")),
+            x=alt.X("n_sample:Q", title="N architectures sampled",  # the axis ends where the data end
+                    scale=alt.Scale(type="log", domain=[int(sim["n_sample"].min()), int(sim["n_sample"].max())],
+                                    nice=False)),
             y=alt.Y("mean_true:Q", title=f"mean true {target.metric} of the pick", scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
             tooltip=["series:N", "n_sample:Q", alt.Tooltip("mean_true:Q", format=".3f")])
         ui.warn_stale(sim)
         ui.chart_with_table(chart, sim, key="topk_search")

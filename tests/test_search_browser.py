@@ -84,12 +84,14 @@ def test_search_page_draws_curves_and_the_landscape(server, page, db):
     page.get_by_role("heading", name="Search replays").wait_for()
     browser_util.settle(page)
     browser_util.chart_drawn(page)
-    charts = page.locator('[data-testid="stVegaLiteChart"]')
-    labels = [charts.nth(i).get_attribute("aria-label") or "" for i in range(charts.count())]
-    assert any("validation value of the incumbent" in a for a in labels)
-    assert any("test value of the incumbent" in a for a in labels)
-    assert any("own value against neighbours' mean" in a for a in labels)
-    assert any("re (10 seeds)" in a and "random (10 seeds)" in a for a in labels)
+    chart = '[data-testid="stVegaLiteChart"][aria-label*="{}"]'
+    for label in ("validation value of the incumbent over queries for nb201/cifar10-valid: ",
+                  "test value of the incumbent over queries for nb201/cifar10-valid: ",
+                  "own value against neighbours' mean"):
+        page.locator(chart.format(label)).first.wait_for(state="attached")
+    labels = page.locator(chart.format("of the incumbent")).first.get_attribute("aria-label")
+    assert "re (10 seeds)" in labels and "random (10 seeds)" in labels
+    page.locator(chart.format("of the incumbent")).first.locator("canvas, svg").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "search_page.png"), full_page=True)
 
 

@@ -83,6 +83,26 @@ def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_siz
                selection=selection, chunk_size=chunk_size or CHUNK)
 
 
+BUILD_BUDGET = 1000  # network builds a space may cost `nasdb build` for its size-only proxies
+
+
+def build_job(bench: str):
+    """The size-only job (params, flops, n_trainable_layers of every arch) `nasdb build` runs for
+    ``bench``, or None when counting it would take more than BUILD_BUDGET network builds (no
+    ``cost_key``, or too many distinct keys x dataset networks): then ``nasdb score zc --all`` does it."""
+    from nasdb.proxies.harness import Selection
+    from nasdb.spaces import get
+
+    space = get(bench)
+    if space.network is None or space.cost_key is None or space.enumerate is None:
+        return None
+    keys = {space.cost_key(space.parse(k)) for k in space.enumerate()}
+    first = next(iter(space.enumerate()))
+    if len(keys) * len(_network_groups(bench, space.datasets, first)) > BUILD_BUDGET:
+        return None
+    return job(bench, Selection(), registry.ANALYTIC, data="synthetic", chunk_size=len(space.ids or ()) or None)
+
+
 def seed_of(*parts: object) -> int:
     """A stable 63-bit seed from the parts' text (independent of Python's hash randomisation)."""
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big") >> 1

@@ -97,9 +97,14 @@ def swap(codes: list[np.ndarray]) -> float:
     """Distinct activation patterns: ``codes`` are per-ReLU (units, bytes) bit-packed sample vectors."""
     if not codes:
         return math.nan  # no ReLU fed by a feature map
-    allc = np.ascontiguousarray(np.concatenate(codes, axis=0))
-    rows = allc.view(np.dtype((np.void, allc.shape[1]))).ravel()
-    return float(len(np.unique(rows)))
+    allc = np.concatenate(codes, axis=0)
+    width = -(-allc.shape[1] // 8) * 8  # pad each pattern to whole 64-bit words: integer sorting is fast
+    words = np.zeros((len(allc), width), dtype=np.uint8)
+    words[:, :allc.shape[1]] = allc
+    words = words.view(np.uint64)
+    if words.shape[1] == 1:
+        return float(len(np.unique(words[:, 0])))
+    return float(len(np.unique(words, axis=0)))
 
 
 def zico(grads_per_half: list[list[torch.Tensor]]) -> float:

@@ -78,14 +78,14 @@ def compute(net: nn.Module, batch: Batch, names: list[str] | tuple[str, ...], se
     layers = weighted_layers(net)
     flops = _FlopCounter(net) if "flops" in want else None
     if "weights" in needed:
-        out.update(_weights(net, layers))
+        out.update(_weights(net, layers, want))
     if flops is not None and not set(needed) & set(_FORWARD_PASSES):
         with torch.no_grad():
             net.eval()
             net(batch.x[:1])
             net.train()
     if "codes" in needed:
-        out.update(_codes(net, batch.x))
+        out.update(_codes(net, batch.x, want))
     if "gradients" in needed:
         out.update(_gradients(net, layers, batch, loss_fn, want))
     if "halves" in needed:
@@ -145,14 +145,17 @@ def _ops(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     return y.numel() * k[0] * k[1]
 
 
-def _weights(net: nn.Module, layers: list[nn.Module]) -> dict[str, float]:
-    with torch.no_grad():
-        return {"params": sum(p.numel() for p in net.parameters() if p.requires_grad) / 1e6,
-                "n_trainable_layers": float(len(layers)),
-                "l2_norm": measures.l2_norm([m.weight for m in layers])}
+def _weights(net: nn.Module, layers: list[nn.Module], want: set[str]) -> dict[str, float]:
+    """Read from the modules alone (sizes need no values, so this also works on the meta device)."""
+    out = {"params": sum(p.numel() for p in net.parameters() if p.requires_grad) / 1e6,
+           "n_trainable_layers": float(len(layers))}
+    if "l2_norm" in want:
+        with torch.no_grad():
+            out["l2_norm"] = measures.l2_norm([m.weight for m in layers])
+    return out
 
 
-def _codes(net: nn.Module, x: torch.Tensor) -> dict[str, float]:
+def _codes(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
     """nwot's kernel and swap's packed patterns from one forward with ReLU hooks."""
     n = len(x)
     kernel = np.zeros((n, n))
@@ -160,11 +163,16 @@ def _codes(net: nn.Module, x: torch.Tensor) -> dict[str, float]:
 
     def hook(m, inputs, output):
         active = (inputs[0] > 0).reshape(n, -1)
-        a = active.double()
-        nonlocal kernel
-        kernel += (a @ a.T + (1 - a) @ (1 - a).T).numpy()
-        if inputs[0].dim() == 4:  # swap reads ReLUs fed by feature maps
+        if "swap" in want and inputs[0].dim() == 4:  # swap reads ReLUs fed by feature maps
             packed.append(np.packbits(active.numpy(), axis=0).T)
+        if "nwot" not in want:
+            return
+        a = active.float()
+        ones = a.sum(1)
+        # agreements a a^T + (1 - a)(1 - a)^T = 2 a a^T + D - ones_i - ones_j: one matmul, exact in
+        # float32 (integer counts below 2^24 per layer), accumulated in float64
+        both = (a @ a.T).double()
+        kernel[:] += (2 * both + a.shape[1] - ones.double()[:, None] - ones.double()[None, :]).numpy()
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
     try:
@@ -173,7 +181,9 @@ def _codes(net: nn.Module, x: torch.Tensor) -> dict[str, float]:
     finally:
         for h in handles:
             h.remove()
-    return {"nwot": measures.nwot(kernel), "swap": measures.swap(packed)}
+    out = {"nwot": measures.nwot(kernel) if "nwot" in want else math.nan,
+           "swap": measures.swap(packed) if "swap" in want else math.nan}
+    return {k: v for k, v in out.items() if k in want}
 
 
 def _gradients(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable,

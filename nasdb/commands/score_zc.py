@@ -1,0 +1,60 @@
+"""``nasdb score zc``: the zero-cost proxies on the benchmark's real networks, through the scoring harness."""
+from __future__ import annotations
+
+import os
+
+from nasdb.proxies.zc.registry import NAMES  # a plain table (no torch)
+
+EXAMPLES = (
+    "  nasdb score zc --bench nb201                       # the archs with published Suite-Zero values, every proxy\n"
+    "  nasdb score zc --bench nb201 --proxy synflow --proxy zico --data fashion-mnist --batch-size 64\n"
+    "  nasdb score zc --bench nb201 --sample 200 --seed 1 --data cifar10:~/data/cifar-10-batches-py\n"
+    "  nasdb score zc --bench nb101 --dataset cifar10 --all --proxy params --proxy flops\n")
+
+
+def add_arguments(p) -> None:
+    g = p.add_argument_group("zc (zero-cost proxies)")
+    g.add_argument("--proxy", action="append", choices=NAMES, metavar="P",
+                   help=f"proxy to compute (repeatable; default all): {', '.join(NAMES)}")
+    g.add_argument("--data", default="fashion-mnist", metavar="D",
+                   help="batch source: synthetic, fashion-mnist (default; Debian's dataset-fashion-mnist) or "
+                        "cifar10:PATH (torchvision's CIFAR-10 python folder)")
+    g.add_argument("--batch-size", type=int, metavar="N",
+                   help="images per batch (default: Suite-Zero's, NB201 64, TNB101 and NB101 32)")
+    g.add_argument("--dataset", action="append", metavar="D", help="dataset/task networks to score (default all)")
+    g.add_argument("--set", metavar="NAME", help="score a named arch set (arch_sets)")
+    g.add_argument("--all", action="store_true",
+                   help="score every architecture (default: those with published Suite-Zero values)")
+
+
+def run(args, benches: tuple[str, ...]) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from nasdb import store
+    from nasdb.errors import NasdbError
+    from nasdb.proxies import harness
+    from nasdb.proxies.zc import family
+
+    for bench in benches:
+        if args.all:
+            selection, what = harness.Selection(), "every architecture"
+        elif args.sample is not None:
+            selection, what = harness.Selection.sample(args.sample, args.seed), f"a sample of {args.sample}"
+        elif args.set:
+            selection, what = harness.Selection.named_set(args.set), f"set {args.set}"
+        else:
+            con = store.connect(args.db, read_only=True)
+            try:
+                ids = family.published_ids(con, bench)
+            finally:
+                con.close()
+            if not ids:
+                raise NasdbError(f"no published Suite-Zero values for {bench} in the database; "
+                                 f"pass --all, --sample N or --set NAME")
+            selection, what = harness.Selection.of_ids(ids), "the archs with Suite-Zero values"
+        job = family.job(bench, selection, args.proxy, args.data, args.batch_size, args.seed, args.dataset,
+                         chunk_size=args.chunk_size)
+        r = harness.score(job, args.db, progress=not args.quiet)
+        resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
+        print(f"{bench}: {r.n_archs} archs ({what}), {r.n_rows} proxy rows in {r.seconds:.1f} s "
+              f"(run {r.run_id}{resumed})")
+    return 0

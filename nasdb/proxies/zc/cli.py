@@ -1,4 +1,5 @@
-"""``nasdb score zc``: the zero-cost proxies on the benchmark's real networks, through the scoring harness."""
+"""``nasdb score zc``: the zero-cost proxies on the benchmark's real networks, through the scoring harness
+(the arguments and runner the ``score`` command adds for the zc family)."""
 from __future__ import annotations
 
 import os

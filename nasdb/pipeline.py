@@ -17,9 +17,11 @@ from nasdb import __version__, dbfile, sources, store
 
 def score_all(db: str | Path | None, progress: bool = True) -> None:
     """NASGraph for every space with architectures in the database (each run resumable; a complete run
-    becomes current); spaces nothing was ingested for (e.g. NDS without its files) are skipped."""
+    becomes current); spaces nothing was ingested for (e.g. NDS without its files) are skipped. Then the
+    size-only zero-cost proxies (params, flops, n_trainable_layers) where they are cheap to count."""
     from nasdb.proxies import harness, registry
     from nasdb.proxies.nasgraph import family
+    from nasdb.proxies.zc import family as zc
 
     con = store.connect(db, read_only=True)
     try:
@@ -28,6 +30,10 @@ def score_all(db: str | Path | None, progress: bool = True) -> None:
         con.close()
     for bench in benches:
         harness.score(family.job(bench), db, progress=progress)
+    for bench in benches:
+        job = zc.build_job(bench)
+        if job is not None:
+            harness.score(job, db, progress=progress)
 
 
 def evaluate_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from nasdb.commands import add, add_executor_options
+from nasdb.proxies.zc import cli as score_zc
 from nasdb.proxies.registry import MODES  # a plain tuple (the registry imports no torch)
 
 
@@ -15,19 +16,23 @@ def register(sub) -> None:
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
             "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
             "  nasdb score plugin my_proxies:score --bench nb201 --needs graph --sample 200   # your function\n"
+            + score_zc.EXAMPLES +
             "re-running the same command resumes an interrupted run (verified staged chunks are kept);\n"
             "sample and reference runs are stored as their own runs and never replace a full fast run\n")
     from nasdb.proxies.plugins import entry_points  # installed proxies (entry-point group nasdb.proxies)
 
-    p.add_argument("family", choices=["nasgraph", "graf", "plugin", *entry_points()],
+    p.add_argument("family", choices=["nasgraph", "graf", "zc", "plugin", *entry_points()],
                    help="proxy family: nasgraph (NASGraph graph measures), graf (GRAF-style graph features), "
-                        "plugin MODULE:FUNCTION (your function), or an installed proxy's name")
+                        "zc (zero-cost proxies on the real networks), plugin MODULE:FUNCTION (your function), "
+                        "or an installed proxy's name")
     p.add_argument("target", nargs="?", metavar="MODULE:FUNCTION", help="the plug-in function (plugin)")
     p.add_argument("--name", help="proxy name to store a plug-in's values under (default: the function name)")
     p.add_argument("--needs", choices=["arch", "graph", "network"],
                    help="what the plug-in gets: (arch_key, spec), the NASGraph graph, or (network, batch)")
-    p.add_argument("--data", help="batch source of --needs network: synthetic, fashion-mnist (default), cifar10:PATH")
-    p.add_argument("--dataset", action="append", help="plug-in: only this dataset/task (repeatable)")
+    p.add_argument("--data", help="batch source of zc and of plug-ins with --needs network: synthetic, "
+                                  "fashion-mnist (default; Debian's dataset-fashion-mnist), cifar10:PATH "
+                                  "(torchvision's CIFAR-10 python folder)")
+    p.add_argument("--dataset", action="append", help="zc and plug-in: only this dataset/task (repeatable)")
     p.add_argument("--label", help="plug-in values are stored as source user:LABEL (default: the name)")
     p.add_argument("--lower-is-better", action="store_true", help="plug-in: smaller values predict better archs")
     p.add_argument("--bench", required=True, metavar="BENCH",
@@ -41,6 +46,7 @@ def register(sub) -> None:
                    help="architectures per staged chunk (default 4096 fast, 4 reference; a kill loses one chunk)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_executor_options(p)
+    score_zc.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -57,6 +63,8 @@ def run(args) -> int:
         benches = registry.held_benches(con) if args.bench == "all" else (registry.bench(args.bench).name,)
     finally:
         con.close()
+    if args.family == "zc":
+        return score_zc.run(args, benches)
     if args.family not in ("nasgraph", "graf"):
         from nasdb.commands.proxy import score_plugin
 

@@ -14,15 +14,12 @@ EXAMPLES = (
 
 
 def add_arguments(p) -> None:
+    """zc's own options (``--data`` and ``--dataset`` are shared with plug-ins and defined by ``score``)."""
     g = p.add_argument_group("zc (zero-cost proxies)")
     g.add_argument("--proxy", action="append", choices=NAMES, metavar="P",
                    help=f"proxy to compute (repeatable; default all): {', '.join(NAMES)}")
-    g.add_argument("--data", default="fashion-mnist", metavar="D",
-                   help="batch source: synthetic, fashion-mnist (default; Debian's dataset-fashion-mnist) or "
-                        "cifar10:PATH (torchvision's CIFAR-10 python folder)")
     g.add_argument("--batch-size", type=int, metavar="N",
                    help="images per batch (default: Suite-Zero's, NB201 64, TNB101 and NB101 32)")
-    g.add_argument("--dataset", action="append", metavar="D", help="dataset/task networks to score (default all)")
     g.add_argument("--set", metavar="NAME", help="score a named arch set (arch_sets)")
     g.add_argument("--all", action="store_true",
                    help="score every architecture (default: those with published Suite-Zero values)")
@@ -52,9 +49,11 @@ def run(args, benches: tuple[str, ...]) -> int:
                 raise NasdbError(f"no published Suite-Zero values for {bench} in the database; "
                                  f"pass --all, --sample N or --set NAME")
             selection, what = harness.Selection.of_ids(ids), "the archs with Suite-Zero values"
-        job = family.job(bench, selection, args.proxy, args.data, args.batch_size, args.seed, args.dataset,
+        job = family.job(bench, selection, args.proxy, args.data or family.DEFAULT_DATA, args.batch_size, args.seed,
+                         args.dataset,
                          chunk_size=args.chunk_size)
-        r = harness.score(job, args.db, progress=not args.quiet)
+        r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
+                          progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
         print(f"{bench}: {r.n_archs} archs ({what}), {r.n_rows} proxy rows in {r.seconds:.1f} s "
               f"(run {r.run_id}{resumed})")

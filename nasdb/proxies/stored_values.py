@@ -12,7 +12,6 @@ import duckdb
 import polars as pl
 
 from nasdb.proxies import harness
-from nasdb.proxies.harness.run import store_frame
 
 
 def store_run(con: duckdb.DuckDBPyConnection, family: str, bench: str, settings: dict, rows: pl.DataFrame,
@@ -23,7 +22,7 @@ def store_run(con: duckdb.DuckDBPyConnection, family: str, bench: str, settings:
     selection = harness.Selection() if len(ids) == n_archs else harness.Selection.of_ids(ids.to_list())
     job = harness.Job(family=family, bench=bench, proxies=tuple(rows["proxy"].unique(maintain_order=True)),
                       settings=settings, selection=selection)
-    return store_frame(con, job, rows, seconds).run_id
+    return harness.store_frame(con, job, rows, seconds).run_id
 
 
 class Timer:

@@ -9,6 +9,7 @@ A family describes a run with a :class:`Job` and gets back a :class:`RunResult`:
                       selection=harness.Selection.sample(1000, seed=0), chunk_size=64)
     result = harness.score(job, db="data/nasdb.duckdb")            # resumable; becomes current when complete
     harness.store_values(job, values, db)                           # values already in memory (imports, ...)
+    harness.store_frame(con, job, values)                           # the same, inside a writer you already hold
 
 ``compute_chunk(bench, [(arch_id, arch_key), ...], settings) -> polars.DataFrame`` with columns
 ``arch_id, dataset, proxy, value, note`` (value NULL + note when undefined); it must not touch the
@@ -24,6 +25,7 @@ never displaces a full one. ``source`` defaults to ``nasdb`` (``peer:*`` is rese
 """
 from nasdb.proxies.harness.executor import Executor, InProcess, stage_chunk
 from nasdb.proxies.harness.job import Job, Selection
-from nasdb.proxies.harness.run import RunResult, score, store_values
+from nasdb.proxies.harness.run import RunResult, score, store_frame, store_values
 
-__all__ = ["Job", "Selection", "Executor", "InProcess", "stage_chunk", "RunResult", "score", "store_values"]
+__all__ = ["Job", "Selection", "Executor", "InProcess", "stage_chunk", "RunResult", "score", "store_values",
+           "store_frame"]

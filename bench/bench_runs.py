@@ -31,7 +31,7 @@ from nasdb import dbfile, store  # noqa: E402
 def observe(db: Path, argv: list[str], env: dict) -> dict:
     """Run ``nasdb ARGV`` and record every interval during which a writer held ``db``."""
     proc = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), *argv], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
     intervals, since = [], None
     while proc.poll() is None:
@@ -45,8 +45,8 @@ def observe(db: Path, argv: list[str], env: dict) -> dict:
         time.sleep(0.02)
     if since is not None:
         intervals.append(time.perf_counter() - since)
-    out = proc.stdout.read()
-    assert proc.returncode == 0, out
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
     return {"wall": time.perf_counter() - t0, "held_total": sum(intervals), "held_max": max(intervals, default=0.0),
             "n_holds": len(intervals), "stdout": out.strip().splitlines()[-1] if out.strip() else ""}
 
@@ -75,14 +75,14 @@ def staging_vs_direct(db: Path, workdir: Path) -> dict:
     folder = workdir / "parts"
     folder.mkdir()
     t = time.perf_counter()
-    parts = [staging.write_part(folder, "bench", i, "-", values.filter(pl.col("arch_id").is_in(c)), 0.0)
+    parts = [staging.write_part(folder, "bench", i, "-", values.filter(pl.col("arch_id").is_in(c.to_list())), 0.0)
              for i, c in enumerate(chunks)]
     out["stage_seconds"] = time.perf_counter() - t
     out["stage_mb"] = sum(Path(p.path).stat().st_size for p in parts) / 2**20
     for name in ("staged", "direct"):
         target = workdir / f"{name}.duckdb"
         shutil.copy(db, target)
-        t, c = time.perf_counter(), _cpu()
+        t, cpu0 = time.perf_counter(), _cpu()
         con = store.connect(target, create=False)
         if name == "staged":
             with store.transaction(con):
@@ -91,12 +91,12 @@ def staging_vs_direct(db: Path, workdir: Path) -> dict:
         else:
             for c in chunks:
                 with store.transaction(con):
-                    con.register("_chunk", values.filter(pl.col("arch_id").is_in(c)))
+                    con.register("_chunk", values.filter(pl.col("arch_id").is_in(c.to_list())))
                     con.execute("INSERT INTO proxy_values SELECT 'bench-run', arch_id, dataset, proxy, value, note "
                                 "FROM _chunk")
                     con.unregister("_chunk")
         dbfile.close_writer(con, target)
-        out[f"{name}_held"], out[f"{name}_cpu"] = time.perf_counter() - t, _cpu() - c
+        out[f"{name}_held"], out[f"{name}_cpu"] = time.perf_counter() - t, _cpu() - cpu0
     return out
 
 
@@ -111,11 +111,14 @@ def main() -> None:
         nb101, nb201 = work / "nb101.duckdb", work / "nb201.duckdb"
         shutil.copy(args.db, nb101)
         shutil.copy(args.nb201_db, nb201)
-        rows = {"score nasgraph --bench nb101": observe(nb101, ["score", "nasgraph", "--bench", "nb101", "--quiet"], env),
-                "score nasgraph --bench nb201": observe(nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"], env),
-                "eval --bench nb201": observe(nb201, ["eval", "--bench", "nb201", "--bootstrap", "100", "--trials", "50"],
-                                              env),
-                "ingest naswot": observe(nb201, ["ingest", "naswot"], env)}
+        commands = {"score nasgraph --bench nb101": (nb101, ["score", "nasgraph", "--bench", "nb101", "--quiet"]),
+                    "score nasgraph --bench nb201": (nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"]),
+                    "eval --bench nb201": (nb201, ["eval", "--bench", "nb201", "--bootstrap", "100", "--trials", "50"]),
+                    "ingest naswot": (nb201, ["ingest", "naswot"])}
+        rows = {}
+        for name, (db, argv) in commands.items():
+            rows[name] = observe(db, argv, env)
+            print(name, rows[name], flush=True)
         staged = staging_vs_direct(nb101, work)
     print(f"load average {os.getloadavg()[0]:.1f}\n")
     print("| command | wall | write lock held (total) | longest hold | holds |\n|---|---|---|---|---|")

@@ -21,6 +21,7 @@ PAGES = [
     st.Page(VIEWS / "predictors.py", title="Few-shot predictors", icon=":material/show_chart:",
             url_path="predictors"),
     st.Page(VIEWS / "search.py", title="Search replays", icon=":material/trending_up:", url_path="search"),
+    st.Page(VIEWS / "byo.py", title="Evaluate your proxy", icon=":material/upload_file:", url_path="byo"),
     st.Page(VIEWS / "lookup.py", title="Architecture lookup", icon=":material/search:", url_path="lookup"),
     st.Page(VIEWS / "sql.py", title="SQL console", icon=":material/terminal:", url_path="sql"),
 ]

@@ -46,17 +46,19 @@ def evaluate_values(values: str | Path | pl.DataFrame | Mapping, bench: str, dat
                     proxy_dataset: str | None = None, lower_is_better: bool = False, allow_missing: bool = True,
                     population: str = "all", targets: str = "primary", bootstrap: int = 1000, seed: int = 0,
                     trials: int | None = None, split: str | None = None, metric: str | None = None,
-                    db=None) -> dict[str, pl.DataFrame]:
+                    db=None, con=None) -> dict[str, pl.DataFrame]:
     """Evaluate ``values`` (a file, a DataFrame with key/value columns, or a mapping arch -> value) of ``bench``
     against ground truth (``dataset``: one ground-truth dataset, default all); nothing is written.
 
     Returns DataFrames: ``placement`` (rows, key formats, coverage), ``correlations``, ``topk``,
     ``search_sim``, ``bias`` (as ``nasdb eval`` stores them, proxy_source ``user:unsaved``) and ``rank``.
+    ``con``: an open (read-only) connection to use instead of opening ``db`` (the app's sandboxed snapshot).
     """
     if isinstance(values, Mapping):
         values = pl.DataFrame({"key": [str(k) for k in values], "value": [str(v) for v in values.values()]})
     table = read(values, key, value, name)
-    con = store.connect(db, read_only=True)
+    own = con is None
+    con = store.connect(db, read_only=True) if own else con
     try:
         placed = place(con, bench, table, proxy_dataset, allow_missing)
         sign = -1.0 if lower_is_better else 1.0
@@ -69,7 +71,8 @@ def evaluate_values(values: str | Path | pl.DataFrame | Mapping, bench: str, dat
         out = {t: _frame(rows) for t, rows in computed.out.items()}
         out["rank"] = _rank(con, placed, name, extra, f, s)
     finally:
-        con.close()
+        if own:
+            con.close()
     out["placement"] = pl.DataFrame({
         "rows": [placed.n_rows], "archs": [placed.n_archs], "archs_in_space": [placed.n_space],
         "coverage": [placed.coverage()], "key_formats": [", ".join(f"{n} {k}" for k, n in placed.key_formats.items())],

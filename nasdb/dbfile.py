@@ -4,7 +4,7 @@ DuckDB lets many processes read a file, or one process write it, never both. nas
 (long jobs stage their work outside the database and merge in one transaction), so:
 
 * a reader that finds the file held by a writer waits (bounded, ``NASDB_READ_WAIT`` seconds, default
-  30) with a message naming the holder, then gives up with one line (:class:`DatabaseBusy`, exit 2);
+  60) with a message naming the holder, then gives up with one line (:class:`DatabaseBusy`, exit 2);
 * a writer that finds readers (or the app's snapshot copy) holding the file waits the same way
   (``NASDB_WRITE_WAIT``, default 60) instead of failing;
 * a writer leaves ``<db>.writer`` (pid, command, since) while it holds the file, so messages can say
@@ -138,7 +138,7 @@ def open_reader(db: str | os.PathLike | None = None, config_: dict | None = None
     path = config.db_path(db)
     if not path.is_file():
         raise DatabaseMissing(f"no database at {path}; build it first with `nasdb build` (or pass --db FILE)")
-    return _open(path, True, _wait_limit("NASDB_READ_WAIT", 30) if wait is None else wait, config_)
+    return _open(path, True, _wait_limit("NASDB_READ_WAIT", 60) if wait is None else wait, config_)
 
 
 def open_writer(db: str | os.PathLike | None = None, create: bool = True,

@@ -29,7 +29,8 @@ def _readers(db: Path, out: Path) -> list[list[str]]:
 def test_readers_succeed_while_nb101_is_scored(ingested, tmp_path):
     db = tmp_path / "nb101.duckdb"
     shutil.copy(ingested("nb101", "suite_zero_nb101"), db)
-    env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    # the merge holds the file ~6 s at load 10 but ~28 s at load 20: give readers room on a busy CI box
+    env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1", "NASDB_READ_WAIT": "300"}
     subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(db), "eval", "--bench", "nb101", "--proxy", "n_conv",
                     "--bootstrap", "0", "--trials", "5"], check=True, capture_output=True, env=env)
     scorer = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), "score", "nasgraph", "--bench",

@@ -31,7 +31,8 @@ split = c[3].selectbox("Split", splits, key="corr_split", index=splits.index("te
 
 rows = ui.query(
     f"""SELECT dataset || ' · ' || metric || coalesce(' @' || epochs, '') AS target, dataset, metric, epochs,
-               gt_source, proxy || ' (' || proxy_source || ')' || CASE WHEN stale IS NOT FALSE THEN ' (stale)' ELSE ''
+               gt_source, proxy || ' (' || proxy_source || ')'
+               || CASE WHEN proxy_source LIKE 'user:%' THEN ' user-supplied' ELSE '' END || CASE WHEN stale IS NOT FALSE THEN ' (stale)' ELSE ''
                END AS proxy_label, proxy, proxy_source, proxy_dataset, stale IS NOT FALSE AS stale,
                {coef} AS value, {coef}_lo AS ci_lo, {coef}_hi AS ci_hi, {coef}_p AS p_value, n, n_missing,
                bootstrap, note, run_id

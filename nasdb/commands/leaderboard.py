@@ -70,6 +70,7 @@ def _readable(table: pl.DataFrame) -> pl.DataFrame:
         return pl.concat_str(rounded(name).fill_null("NULL"), ci.fill_null(""))
 
     proxy = pl.when(pl.col("stale")).then(pl.col("proxy") + " (stale)").otherwise(pl.col("proxy"))
+    proxy = pl.when(pl.col("proxy_source").str.starts_with("user:")).then(proxy + " (user-supplied)").otherwise(proxy)
     return table.select("rank", proxy=proxy, source="proxy_source", n="n", spearman=with_ci("spearman"),
                         kendall=with_ci("kendall"),
                         no_value=pl.col("n_missing") + pl.col("n_null") + pl.col("n_nan") + pl.col("n_inf"),

@@ -7,7 +7,8 @@ Rules (the README's "Runs" section says the same):
 * A complete run becomes current for its proxies in the transaction that stores it, unless the current
   run is *full* and the new one is not: a sample, an id list or a reference-mode run never displaces a
   full-space run (``scope`` in ``proxy_runs``). It stays queryable in ``proxy_values`` by its run_id,
-  and ``nasdb runs use RUN_ID`` makes it current on purpose.
+  and ``nasdb runs use RUN_ID`` makes it current on purpose. :func:`retire` (``nasdb proxy remove``)
+  drops a pointer and nothing else: the proxy stops showing, its runs stay.
 * Evaluation rows record their inputs (``inputs``: ``proxy@source#run_id`` of every proxy used) and the
   ground-truth source; whenever a pointer moves (a run, ``runs use``, a peer re-ingest) rows whose
   inputs are no longer all current get ``stale = true`` in the same transaction. ``nasdb build``

@@ -48,15 +48,15 @@ def main() -> None:
         for fmt, path in files.items():
             t0, c0 = time.perf_counter(), time.process_time()
             placed, run = nasdb.import_proxy(path, f"bench_{fmt}", "nb201", db=db)
-            rows.append((f"import {placed.n_rows:,} values ({fmt} keys)", time.perf_counter() - t0, time.process_time() - c0,
-                         f"merge held the file {run.lock_seconds:.2f} s"))
+            rows.append((f"import {placed.n_rows:,} values ({fmt} keys)", time.perf_counter() - t0,
+                         time.process_time() - c0, f"merge held the file {run.lock_seconds:.2f} s"))
         t0, c0 = time.perf_counter(), time.process_time()
         con = store.connect(db)
         summary = runner.evaluate(con, runner.Filters("nb201", proxies=["bench_official"]),
                                   runner.Settings(bootstrap=args.bootstrap), progress=False)
         con.close()
-        rows.append((f"nasdb eval of it (4 datasets, bootstrap {args.bootstrap})", time.perf_counter() - t0, time.process_time() - c0,
-                     f"{sum(summary.rows.values())} rows"))
+        rows.append((f"nasdb eval of it (4 datasets, bootstrap {args.bootstrap})", time.perf_counter() - t0,
+                     time.process_time() - c0, f"{sum(summary.rows.values())} rows"))
         t0, c0 = time.perf_counter(), time.process_time()
         out = nasdb.evaluate_values(files["official"], "nb201", bootstrap=args.bootstrap, db=db)
         rows.append((f"evaluate_values, no write (4 datasets, bootstrap {args.bootstrap}, rank)",

@@ -61,8 +61,8 @@ def _counts(db) -> tuple:
 def test_upload_evaluates_without_writing(db, server, page, tmp_path):
     con = store.connect(db, read_only=True)
     try:
-        df = store.frame(con, "SELECT a.arch_key, g.value AS acc FROM archs a JOIN ground_truth g USING (bench, arch_id) "
-                              "WHERE a.bench = 'nb201' AND g.dataset = 'ImageNet16-120' AND g.split = 'test' "
+        df = store.frame(con, "SELECT a.arch_key, g.value AS acc FROM archs a "
+                              "JOIN ground_truth g USING (bench, arch_id) WHERE a.bench = 'nb201' AND g.dataset = 'ImageNet16-120' AND g.split = 'test' "
                               "AND g.metric = 'accuracy' AND g.source = 'nb201' ORDER BY a.arch_id")
     finally:
         con.close()

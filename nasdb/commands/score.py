@@ -15,7 +15,7 @@ def register(sub) -> None:
             "  nasdb score nasgraph --bench all                   # every benchmark with architectures in the database\n"
             "  nasdb score nasgraph --bench nb201 --mode reference --sample 50 --seed 1\n"
             "  nasdb score graf --bench all                       # graf_* graph features of every cell\n"
-            "  nasdb score plugin my_proxies:score --bench nb201 --needs graph --sample 200   # your function\n"
+            "  nasdb score plugin my_proxies:score --bench nb201 --needs graph --sample 200  # your function\n"
             + score_zc.EXAMPLES +
             "re-running the same command resumes an interrupted run (verified staged chunks are kept);\n"
             "sample and reference runs are stored as their own runs and never replace a full fast run\n")

@@ -56,7 +56,8 @@ def _evaluate(path: str, data: bytes, suffix: str, bench: str, dataset: str, nam
 out = _evaluate(str(ui.snapshot_path()), upload.getvalue(), Path(upload.name).suffix.lower(), bench, dataset, name,
                 key_col, value_col, lower)
 if isinstance(out, str):
-    st.error(f"Not placed: {out}")
+    st.error("Not placed: nothing was evaluated (the file's rows must all be placed on architectures)")
+    st.code(out, language=None, wrap_lines=True)  # verbatim: keys hold '~' and '|' that Markdown would eat
     st.stop()
 placement = out["placement"].row(0, named=True)
 c = st.columns(4)

@@ -90,6 +90,8 @@ def test_upload_evaluates_without_writing(db, server, page, tmp_path):
     bad.write_text("arch,score\n|bogus~0|,1.0\n" + "".join(f"{k},{v}\n" for k, v in zip(df["arch_key"][:3], "x12")))
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     page.get_by_text("Not placed").wait_for()
+    page.get_by_text("whose value is not a number", exact=False).wait_for()
+    browser_util.settle(page)
     body = page.inner_text("body")
     assert "1 row(s) with a key that is no nb201 architecture (line 2" in body
     assert "1 row(s) whose value is not a number (line 3: 'x')" in body

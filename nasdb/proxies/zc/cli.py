@@ -21,6 +21,9 @@ def add_arguments(p) -> None:
     g.add_argument("--batch-size", type=int, metavar="N",
                    help="images per batch (default: Suite-Zero's, NB201 64, TNB101 and NB101 32)")
     g.add_argument("--set", metavar="NAME", help="score a named arch set (arch_sets)")
+    g.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="torch device of the networks and batches on every worker (default cpu; e.g. cuda, cuda:0); "
+                        "recorded in the run's settings")
     g.add_argument("--all", action="store_true",
                    help="score every architecture (default: those with published Suite-Zero values)")
 
@@ -51,7 +54,7 @@ def run(args, benches: tuple[str, ...]) -> int:
             selection, what = harness.Selection.of_ids(ids), "the archs with Suite-Zero values"
         job = family.job(bench, selection, args.proxy, args.data or family.DEFAULT_DATA, args.batch_size, args.seed,
                          args.dataset,
-                         chunk_size=args.chunk_size)
+                         chunk_size=args.chunk_size, device=args.device)
         r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
                           progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""

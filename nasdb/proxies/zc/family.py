@@ -33,8 +33,8 @@ def default_batch_size(bench: str) -> int:
 
 
 def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, data: str = DEFAULT_DATA,
-             batch_size: int | None = None, seed: int = 0, datasets: list[str] | tuple[str, ...] | None = None
-             ) -> dict:
+             batch_size: int | None = None, seed: int = 0, datasets: list[str] | tuple[str, ...] | None = None,
+             device: str = "cpu") -> dict:
     """Everything that determines a zc run's values (stored as the run's settings)."""
     from nasdb.errors import NasdbError
     from nasdb.spaces import get
@@ -57,7 +57,8 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
         "batch_size": batch, "seed": seed,
         "weights": "torch default init of the benchmark's network, seeded per (seed, bench, arch_key)",
         "batch": "one batch per (seed, data, dataset), the same for every architecture",
-        "mode": "train (BatchNorm on batch statistics), CPU, float32 (synflow float64)",
+        "mode": "train (BatchNorm on batch statistics), float32 (synflow float64)",
+        "device": device,  # part of the run: a GPU's kernels (and zen's generator) give other last digits
     }
 
 
@@ -74,11 +75,11 @@ def published_ids(con, bench: str) -> list[int]:
 
 
 def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_size: int | None = None,
-        seed: int = 0, datasets=None, chunk_size: int | None = None):
+        seed: int = 0, datasets=None, chunk_size: int | None = None, device: str = "cpu"):
     """The harness job computing ``proxies`` (default: all) for the selected archs of ``bench``."""
     from nasdb.proxies.harness import Job
 
-    s = settings(bench, proxies, data, batch_size, seed, datasets)
+    s = settings(bench, proxies, data, batch_size, seed, datasets, device)
     return Job(family=FAMILY, bench=bench, proxies=tuple(s["proxies"]), settings=s, compute_chunk=compute_chunk,
                selection=selection, chunk_size=chunk_size or CHUNK)
 
@@ -152,12 +153,14 @@ def _values(space, spec, arch_key: str, dataset: str, settings: dict) -> dict[st
     from nasdb.proxies.zc import suite
 
     bench = space.bench
-    net = space.network(spec, dataset, seed=seed_of(settings["seed"], bench, arch_key))
+    device = settings.get("device", "cpu")
+    net = space.network(spec, dataset, seed=seed_of(settings["seed"], bench, arch_key), device=device)
     kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
     batch_seed = seed_of(settings["seed"], settings["data"], dataset)
     size_only = set(settings["proxies"]) <= set(registry.ANALYTIC)  # one image is enough to count
     batch = datasources.for_task(_batch(settings["data"], 1 if size_only else settings["batch_size"], batch_seed,
                                         tuple(space.input_shape(dataset)), n_out), kind, n_out, batch_seed)
+    batch = datasources.Batch(batch.x.to(device), batch.y.to(device))
     return suite.compute(net, batch, settings["proxies"], seed=seed_of(settings["seed"], bench, arch_key, "zen"),
                          loss_fn=datasources.LOSSES[kind])
 

@@ -164,7 +164,7 @@ def _codes(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
     def hook(m, inputs, output):
         active = (inputs[0] > 0).reshape(n, -1)
         if "swap" in want and inputs[0].dim() == 4:  # swap reads ReLUs fed by feature maps
-            packed.append(np.packbits(active.numpy(), axis=0).T)
+            packed.append(np.packbits(active.cpu().numpy(), axis=0).T)
         if "nwot" not in want:
             return
         a = active.float()
@@ -172,7 +172,7 @@ def _codes(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
         # agreements a a^T + (1 - a)(1 - a)^T = 2 a a^T + D - ones_i - ones_j: one matmul, exact in
         # float32 (integer counts below 2^24 per layer), accumulated in float64
         both = (a @ a.T).double()
-        kernel[:] += (2 * both + a.shape[1] - ones.double()[:, None] - ones.double()[None, :]).numpy()
+        kernel[:] += (2 * both + a.shape[1] - ones.double()[:, None] - ones.double()[None, :]).cpu().numpy()
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
     try:
@@ -213,11 +213,11 @@ def _gradients(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: C
         y = net(x)
         if jac:
             (jx,) = torch.autograd.grad(y.sum(), x, retain_graph=True)
-            jx = jx.reshape(len(jx), -1).numpy()
+            jx = jx.reshape(len(jx), -1).cpu().numpy()
             if "jacov" in want:
                 out["jacov"] = measures.jacov(jx)
             if "epe_nas" in want:  # defined on class labels only
-                out["epe_nas"] = measures.epe_nas(jx, batch.y.numpy(), y.shape[-1]) \
+                out["epe_nas"] = measures.epe_nas(jx, batch.y.cpu().numpy(), y.shape[-1]) \
                     if batch.y.dim() == 1 and not batch.y.is_floating_point() else math.nan
         if want & {"grad_norm", "snip", "plain", "grasp", "fisher"}:
             weights = [m.weight for m in layers]
@@ -281,7 +281,7 @@ def _synflow(net: nn.Module, layers: list[nn.Module], shape: tuple[int, ...]) ->
         m.forward = _identity  # the definition removes BatchNorm (reference: synflow with bn=False)
     try:
         net.zero_grad(set_to_none=True)
-        net(torch.ones((1, *shape), dtype=torch.float64)).sum().backward()
+        net(torch.ones((1, *shape), dtype=torch.float64, device=_device(net))).sum().backward()
         total = sum(float((m.weight.detach() * m.weight.grad).abs().sum()) for m in layers if m.weight.grad is not None)
     finally:
         for m in bns:
@@ -295,8 +295,13 @@ def _identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def _device(net: nn.Module) -> torch.device:
+    """Where the network lives (``--device``); tensors a proxy makes itself go there too."""
+    return next(net.parameters()).device
+
+
 def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator(device=_device(net)).manual_seed(seed)  # CPU: the same stream as ever
     net.float()
     with torch.no_grad():
         for m in net.modules():
@@ -307,8 +312,8 @@ def _zen(net: nn.Module, shape: tuple[int, ...], seed: int) -> float:
             elif isinstance(m, _BatchNorm) and m.affine:
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        x = torch.randn(shape, generator=g)
-        mixed = x + ZEN_MIXUP * torch.randn(shape, generator=g)
+        x = torch.randn(shape, generator=g, device=g.device)
+        mixed = x + ZEN_MIXUP * torch.randn(shape, generator=g, device=g.device)
         variances: dict[nn.Module, list[torch.Tensor]] = {}
         feats: list[torch.Tensor] = []
         maps: list[torch.Tensor] = []

@@ -40,7 +40,9 @@ def family_job(name: str):
     if name == "zc":
         from nasdb.proxies.zc import family
 
-        return family.job("nb201")
+        from nasdb.proxies.harness import Selection
+
+        return family.job("nb201", Selection(), data="synthetic")
     raise SystemExit(f"unknown family {name!r}")
 
 
@@ -88,6 +90,7 @@ def main() -> None:
     ap.add_argument("--archs", type=int, default=40)
     ap.add_argument("--chunk", type=int, default=4)
     ap.add_argument("--families", default="nasgraph-reference,zc")
+    ap.add_argument("--zc-archs", type=int, default=8, help="archs for the zc suite (about 15 CPU-s each on NB201)")
     ap.add_argument("--dask-chunks", type=int, default=200)
     a = ap.parse_args()
     archs = nb201_archs(a.archs)
@@ -95,11 +98,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.families.split(","):
             job = family_job(name)
-            todo = tasks(job, archs, a.chunk, Path(tmp) / name)
+            n = a.zc_archs if name == "zc" else a.archs
+            todo = tasks(job, archs[:n], 1 if name == "zc" else a.chunk, Path(tmp) / name)
             wall(InProcess(), todo[:1])  # warm-up in this process (imports, caches)
             one = wall(InProcess(), todo)
             two = wall(LocalProcesses(2), todo)
-            print(f"{name}: 1 worker {one:.1f} s ({one / a.archs:.3f} s/arch), 2 workers {two:.1f} s, "
+            print(f"{name}: {n} archs, 1 worker {one:.1f} s ({one / n:.3f} s/arch), 2 workers {two:.1f} s, "
                   f"speed-up {one / two:.2f}x")
         local, per = dask_overhead(a.dask_chunks, Path(tmp) / "noop")
         print(f"dask: {per * 1000:.1f} ms per no-op chunk through the cluster vs {local * 1000:.2f} ms in-process "

@@ -88,7 +88,8 @@ def score_plugin(args, benches) -> int:
     for bench in benches:
         job = plugins.job(bench, name, target, needs, selection, label=label, chunk_size=args.chunk_size or 64,
                           data=args.data, seed=args.seed, datasets=args.dataset, lower_is_better=lower)
-        r = harness.score(job, args.db, progress=not args.quiet)
+        r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
+                          progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
         print(f"{bench}: plug-in {target} ({needs}) -> proxy {name!r} source {job.source}: {r.n_archs} archs, "
               f"{r.n_rows} rows in {r.seconds:.1f} s{resumed} (run {r.run_id})")

@@ -7,12 +7,13 @@ the caller recomputes it.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from nasdb.sources import sha256_of as _sha256  # one file hash for downloads, caches and parts
 
 T = TypeVar("T")
 
@@ -20,13 +21,6 @@ T = TypeVar("T")
 def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write(path: Path, save: Callable[[Path], None]) -> None:

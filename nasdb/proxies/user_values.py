@@ -13,7 +13,6 @@ Nothing here writes; :mod:`nasdb.proxies.user_import` stores, :mod:`nasdb.evalua
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import polars as pl
 
 from nasdb import spaces
 from nasdb.errors import ArchStringError, NasdbError
+from nasdb.sources import sha256_of as sha256  # one file hash for downloads, caches and parts
 
 KEY_COLUMNS = ("arch", "arch_key", "key", "arch_str", "architecture", "index", "arch_id", "hash", "naslib")
 NASLIB_META = frozenset({"idx", "arch", "val_accuracy"})
@@ -60,13 +60,6 @@ class Placed:
     def coverage(self) -> str:
         return f"{self.n_archs:,} of {self.n_space:,} {self.bench} archs ({100 * self.n_archs / self.n_space:.1f}%)"
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, where: str) -> str:

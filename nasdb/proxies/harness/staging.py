@@ -7,7 +7,6 @@ names the same run and archs and the Parquet bytes still hash to the recorded sh
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from nasdb.sources import sha256_of as sha256  # one file hash for downloads, caches and parts
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,6 @@ def _atomic_write(path: Path, write) -> None:
     finally:
         tmp.unlink(missing_ok=True)
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def staged_run(folder: Path) -> str | None:

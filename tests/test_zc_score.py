@@ -59,3 +59,17 @@ def test_default_selection_is_the_suite_zero_archs(ingested, tmp_path):
     out = cli(bare, "--proxy", "params")
     assert out.returncode == 2 and "no published Suite-Zero values for nb201" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_bad_device_is_one_line_and_writes_nothing(ingested, tmp_path):
+    db = tmp_path / "nasdb.duckdb"
+    shutil.copy(ingested("nb201"), db)
+    before = db.read_bytes()
+    import torch
+
+    cases = [("gpu9", "unknown --device 'gpu9'")] + ([] if torch.cuda.is_available() else [("cuda", "sees no CUDA device")])
+    for device, expected in cases:
+        out = cli(db, "--sample", "2", "--proxy", "params", "--device", device)
+        assert out.returncode == 2 and expected in out.stderr, out.stderr
+        assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+    assert db.read_bytes() == before

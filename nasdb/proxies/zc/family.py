@@ -47,6 +47,7 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
     unknown = [d for d in chosen if d not in space.datasets]
     if unknown:
         raise NasdbError(f"unknown {bench} dataset {unknown[0]!r}; expected one of {', '.join(space.datasets)}")
+    _check_device(device)
     batch = batch_size or default_batch_size(bench)
     if batch < 1:
         raise NasdbError(f"--batch-size must be a positive number of images, got {batch}")
@@ -60,6 +61,20 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
         "mode": "train (BatchNorm on batch statistics), float32 (synflow float64)",
         "device": device,  # part of the run: a GPU's kernels (and zen's generator) give other last digits
     }
+
+
+def _check_device(device: str) -> None:
+    """A bad ``--device`` fails here, in one line, before any work (not as torch's traceback in a worker)."""
+    import torch
+
+    from nasdb.errors import NasdbError
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise NasdbError(f"unknown --device {device!r}; expected cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise NasdbError(f"--device {device}: this machine's torch sees no CUDA device; use --device cpu")
 
 
 PUBLISHED_SOURCE = "peer:nas-bench-suite-zero"

@@ -43,6 +43,23 @@ def _tables(path: str) -> dict[str, int]:
     return db.tables(Path(path))
 
 
+@st.cache_data(show_spinner="Ranking proxies within groups ...", max_entries=64)
+def _leaderboard(path: str, bench: str, dataset: str, metric: str, split: str, population: str
+                 ) -> tuple[pl.DataFrame, str]:
+    from nasdb.evaluate.leaderboard import leaderboard
+
+    con = db.connect(Path(path))
+    try:  # the baselines recomputed on a group's archs use fewer resamples than `nasdb eval` (a page must be quick)
+        return leaderboard(con, bench, dataset, metric, split, population, bootstrap=200)
+    finally:
+        con.close()
+
+
+def leaderboard(bench: str, dataset: str, metric: str, split: str, population: str) -> tuple[pl.DataFrame, str]:
+    """The CLI's like-with-like leaderboard (nasdb.evaluate.leaderboard) on this run's snapshot (cached)."""
+    return _leaderboard(str(snapshot_path()), bench, dataset, metric, split, population)
+
+
 def query(sql: str, *params) -> pl.DataFrame:
     """Run an app-written query on this run's snapshot (cached)."""
     return _cached(str(snapshot_path()), sql, params)

@@ -71,6 +71,22 @@ def test_default_leaderboard_ranks_only_within_equal_arch_sets(toy):
     assert set(table.filter(pl.col("computed") == "now")["group"]) == {"B", "C"}
 
 
+def test_groups_of_equal_size_are_printed_in_label_order(toy):
+    """Two arch sets of the same size (archs 0-6 and 3-9): both groups are listed A..Z in order, each block
+    contiguous (the groups used to come out in reverse label order when their sizes tied)."""
+    _insert(toy, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(range(7)), "dataset": "d",
+                                               "proxy": "C", "value": [2.0, 1.0, 3.0, 5.0, 4.0, 6.0, 7.0],
+                                               "source": "peer:y"}))
+    evaluate(toy, Filters(), Settings(bootstrap=0, trials=5), progress=False)
+    table, _ = leaderboard(toy, "toy", "d", bootstrap=0)
+    order = table["group"].to_list()
+    assert order == sorted(order)                                   # A.., then B.., then C.., then D..
+    sizes = dict(table.select("group", "group_n").unique().iter_rows())
+    assert sizes == {"A": 10, "B": 8, "C": 7, "D": 7}
+    sevens = {g: set(table.filter(pl.col("group") == g)["proxy"]) - {"n_conv", "params"} for g in ("C", "D")}
+    assert sorted(sevens.values(), key=sorted) == [{"B"}, {"C"}]
+
+
 def test_baselines_stay_when_filtering_and_with_common(toy):
     table, _ = leaderboard(toy, "toy", "d", sources=["test"], bootstrap=0)
     assert set(table["proxy"]) == {"A", "n_conv", "params"}

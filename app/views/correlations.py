@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app import selection, ui
+from nasdb.errors import NasdbError
 
 COEFFICIENTS = {"spearman": "Spearman ρ", "kendall": "Kendall τ-b"}
 
@@ -59,16 +60,24 @@ ui.warn_stale(rows)
 ui.chart_with_table((heatmap + text).properties(height=max(200, 24 * len(order))), rows, key="corr_heatmap")
 
 st.subheader("Leaderboard")
-st.caption("Proxies with a different n were measured on different architectures, so their order is not a fair "
-           "comparison: `nasdb leaderboard` ranks within groups of proxies sharing one arch set, with the "
-           "baselines (n_conv, params, FLOPs) recomputed in each group; arch set 'common' ranks all on one set.")
-targets = rows["target"].unique(maintain_order=True).to_list()
-chosen = st.selectbox("Dataset / task", targets, key="corr_leader_target")
-board = (rows.filter(pl.col("target") == chosen).sort("value", descending=True, nulls_last=True)
-         .with_row_index("rank", offset=1)
-         .select("rank", "proxy", "proxy_source", "value", "ci_lo", "ci_hi", "n", "n_missing", "proxy_dataset",
-                 "note", "stale"))
-st.dataframe(board.rename({"value": coef}), hide_index=True, key="corr_leaderboard")
+st.caption("Like with like, as `nasdb leaderboard` ranks: proxies are ranked only against proxies measured on the "
+           "same architectures (one group per arch set, largest first), with the baselines (n_conv, params, FLOPs) "
+           "recomputed on each group's archs ('computed: now'). Arch set 'common' ranks all on one set.")
+targets = rows.select("target", "dataset", "metric").unique(maintain_order=True)
+chosen = st.selectbox("Dataset / task", targets["target"].to_list(), key="corr_leader_target")
+target = targets.row(targets["target"].to_list().index(chosen), named=True)
+try:
+    board, origin = ui.leaderboard(bench, target["dataset"], target["metric"], split, population)
+except NasdbError as e:
+    ui.error(str(e))
+else:
+    st.caption(origin)
+    for group in board.partition_by("group", maintain_order=True):
+        g, n = group["group"][0], group["group_n"][0]
+        st.markdown(f"**Group {g}: {n:,} archs**" + (" — small: read the CIs, not the order" if n < 100 else ""))
+        st.dataframe(group.select("rank", "proxy", "proxy_source", coef, f"{coef}_lo", f"{coef}_hi", "n",
+                                  "n_missing", "proxy_dataset", "computed", "note", "stale"),
+                     hide_index=True, key=f"corr_leaderboard_{g}")
 
 st.subheader("Bias: how much a proxy just counts convolutions")
 if ui.require("bias", "Bias checks", "nasdb eval"):

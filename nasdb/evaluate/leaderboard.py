@@ -134,7 +134,7 @@ def _grouped(con, bench: str, t: pairing.Target, pop_name: str, common: bool, ta
         table = pl.concat([table, pl.DataFrame(extra, schema=table.schema)], how="vertical")
     sizes = table.group_by("coverage").agg(group_n=pl.col("n").max()).sort("group_n", "coverage", descending=True)
     labels = sizes.with_columns(group=pl.Series([_label(i) for i in range(sizes.height)], dtype=pl.Utf8))
-    table = table.join(labels, on="coverage").sort(["group_n", "group", "spearman"], descending=True,
+    table = table.join(labels, on="coverage").sort(["group_n", "group", "spearman"], descending=[True, False, True],
                                                    nulls_last=True)
     table = table.with_columns(rank=pl.int_range(1, pl.len() + 1).over("group").cast(pl.UInt32))
     return table.select("group", "group_n", "rank", *COLUMNS, "computed")

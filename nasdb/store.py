@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from nasdb import config
+from nasdb.errors import NasdbError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -150,7 +151,13 @@ def connect(db: str | Path | None = None, read_only: bool = False, create: bool 
     from nasdb import dbfile
 
     if read_only:
-        return dbfile.open_reader(db)
+        con = dbfile.open_reader(db)
+        gaps = schema_gaps(con)
+        if gaps:  # written by an older nasdb: upgrade it once (a short write), then read
+            con.close()
+            _upgrade(db, gaps)
+            con = dbfile.open_reader(db)
+        return con
     con = dbfile.open_writer(db, create=create)
     con.execute("SET enable_progress_bar = false")
     ensure_schema(con)
@@ -167,15 +174,60 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(PROXIES_VIEW)
 
 
+def _schema_columns(table: str) -> dict[str, str]:
+    """Column name -> type of ``table`` as SCHEMA declares it."""
+    body = SCHEMA.split(f"CREATE TABLE IF NOT EXISTS {table} (")[1].split(");")[0]
+    parts = (line.split("--")[0].strip().rstrip(",").split() for line in body.splitlines())
+    return {p[0]: p[1] for p in parts if len(p) >= 2 and p[0] != "PRIMARY"}
+
+
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Columns of ``table`` in SCHEMA that an older database lacks (columns are only ever added)."""
     have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                                       [table]).fetchall()}
-    body = SCHEMA.split(f"CREATE TABLE IF NOT EXISTS {table} (")[1].split(");")[0]
-    for line in body.splitlines():
-        parts = line.split("--")[0].strip().rstrip(",").split()
-        if len(parts) >= 2 and parts[0] not in have and parts[0] != "PRIMARY":
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {parts[0]} {parts[1]}")
+    for name, kind in _schema_columns(table).items():
+        if name not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What a database written by an older nasdb lacks of today's schema (empty: it is current)."""
+    have = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    wanted = [part.split("(")[0].strip() for part in SCHEMA.split("CREATE TABLE IF NOT EXISTS ")[1:]]
+    gaps = [f"table {t}" for t in wanted if t not in have]
+    if have.get("proxies") != "VIEW":
+        gaps.append("the proxies view")
+    if "proxy_runs" in have:
+        cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'proxy_runs'").fetchall()}
+        gaps += [f"column proxy_runs.{c}" for c in _schema_columns("proxy_runs") if c not in cols]
+    return gaps
+
+
+class DatabaseOutdated(NasdbError):
+    """A database of an older schema that cannot be upgraded here (e.g. a read-only file)."""
+
+
+def _upgrade(db: str | Path | None, gaps: list[str]) -> None:
+    """Bring an older database to today's schema in place (the writer's ensure_schema), saying so once."""
+    import sys
+
+    from nasdb import dbfile
+
+    path = config.db_path(db)
+    print(f"nasdb: {path.name} was written by an older nasdb (it lacks {', '.join(gaps[:3])}"
+          f"{' ...' if len(gaps) > 3 else ''}); upgrading it in place (once) ...", file=sys.stderr, flush=True)
+    try:
+        con = dbfile.open_writer(db, create=False)
+    except dbfile.DatabaseBusy:
+        raise
+    except (duckdb.Error, OSError, NasdbError) as e:
+        raise DatabaseOutdated(f"{path} was written by an older nasdb and cannot be upgraded here ({e}); "
+                               "open it once with write access, or rebuild it with `nasdb build`") from e
+    try:
+        ensure_schema(con)
+    finally:
+        dbfile.close_writer(con, db)
 
 
 def _upgrade_proxies_table(con: duckdb.DuckDBPyConnection) -> None:

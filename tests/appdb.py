@@ -34,8 +34,8 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
     harness.score(family.job("nb201"), tmp, progress=False)
     with dbfile.writing(tmp) as con:
         graf.score(con, "nb201")
-        predictors.run(con, predictors.Settings("nb201", "cifar10-valid", ("graph",), "ridge", (10, 100), 3),
-                       progress=False)
+    predictors.run(tmp, predictors.Settings("nb201", "cifar10-valid", ("graph",), "ridge", (10, 100), 3), progress=False)
+    with dbfile.writing(tmp) as con:
         runner.evaluate(con, runner.Filters(bench="nb201"), runner.Settings(bootstrap=50), progress=False)
     tmp.rename(path)
     return path

@@ -1,6 +1,13 @@
 """Few-shot predictors on a small real DuckDB file: reproducible from the seed, stored with intervals."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -18,11 +25,12 @@ def _insert(con, table: str, df: pl.DataFrame) -> None:
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(tmp_path, monkeypatch):
     """300 archs, two data-free graph features; truth = a + 0.5 b^2 + noise (larger is better)."""
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=N), rng.normal(size=N)
     path = tmp_path / "p.duckdb"
+    monkeypatch.setenv("NASDB_CACHE", str(tmp_path / "cache"))  # staged trials go here
     con = store.connect(path)
     ids = list(range(N))
     _insert(con, "archs", pl.DataFrame({"bench": "toy", "arch_id": ids, "arch_key": [f"k{i}" for i in ids]}))
@@ -43,10 +51,12 @@ def _stored(con) -> pl.DataFrame:
 
 def test_a_run_is_reproducible_from_its_seeds(db):
     s = predictors.Settings("toy", "d", ("graph",), "rf", (10, 50), 3)  # 12 small forests in all
-    con = store.connect(db)
-    predictors.run(con, s, progress=False)
+    predictors.run(db, s, progress=False)
+    con = store.connect(db, read_only=True)
     first = _stored(con)
-    predictors.run(con, s, progress=False)  # same settings: replaces, identical numbers
+    con.close()
+    assert predictors.run(db, s, progress=False)[1] == 0  # a finished run leaves no parts: recomputed afresh
+    con = store.connect(db, read_only=True)
     X, y, names, _ = predictors.dataset_matrix(con, s)
     again = _stored(con)
     con.close()
@@ -83,3 +93,53 @@ def test_bad_input_is_one_line_exit_2(db, capsys, argv, message):
     assert cli.main(["--db", str(db), "predict", "--bench", "toy", "--dataset", "d", "--quiet", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def _staged(cache: Path) -> list[Path]:
+    return sorted(cache.glob("staging/*/chunk-*.json"))
+
+
+def test_a_killed_run_resumes_its_finished_trials(db, tmp_path):
+    """SIGKILL `nasdb predict` after a few (train size, seed) trials are staged: nothing is stored, the
+    rerun reuses those parts untouched, computes only the rest, and stores what an uninterrupted run stores."""
+    cache = tmp_path / "cache"
+    argv = [sys.executable, "-m", "nasdb.cli", "--db", str(db), "predict", "--bench", "toy", "--dataset", "d",
+            "--train-sizes", "10,50", "--seeds", "5", "--quiet"]
+    env = {**os.environ, "NASDB_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(_staged(cache)) < 2 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _staged(cache)}
+    assert 2 <= len(before) < 10
+    con = store.connect(db, read_only=True)
+    assert "predictor_results" not in {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")
+                                       .fetchall()}  # a killed run stores nothing
+    con.close()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    resumed = int(done.stdout.split("resumed ")[1].split(" of 10")[0])
+    assert resumed >= len(before)  # every part verified before the rerun was reused ...
+    con = store.connect(db, read_only=True)
+    resumed_rows = _stored(con)
+    con.close()
+    # ... and the stored curve is the one an uninterrupted run computes from the same seeds
+    X, y = _matrix(db)
+    fresh = predictors.summarise(pl.DataFrame([
+        {"train_size": n, "seed": seed, **dict(zip(("spearman", "kendall", "precision", "top_k"),
+                                                   predictors.trial(X, y, n, seed, "rf")))}
+        for n in (10, 50) for seed in range(5)]), predictors.Settings("toy", "d", ("graph",), seeds=5,
+                                                                         train_sizes=(10, 50)), N)
+    assert resumed_rows["per_seed_spearman"].to_list() == fresh["per_seed_spearman"].to_list()
+    assert resumed_rows["kendall"].to_list() == fresh["kendall"].to_list()
+    assert not _staged(cache)  # stored: the staged parts are gone
+
+
+def _matrix(db) -> tuple[np.ndarray, np.ndarray]:
+    con = store.connect(db, read_only=True)
+    X, y, _, _ = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("graph",), train_sizes=(50,)))
+    con.close()
+    return X, y

@@ -29,7 +29,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nasdb import store, tables
+    from nasdb import tables
     from nasdb.errors import NasdbError
     from nasdb.evaluate import predictors
 
@@ -39,11 +39,9 @@ def run(args) -> int:
         raise NasdbError(f"--train-sizes {args.train_sizes!r}: expected comma-separated integers") from None
     s = predictors.Settings(args.bench, args.dataset, predictors.parse_groups(args.features), args.model,
                             sizes, args.seeds, args.population)
-    con = store.connect(args.db)
-    try:
-        frame = predictors.run(con, s, progress=not args.quiet)
-    finally:
-        con.close()
+    frame, resumed = predictors.run(args.db, s, progress=not args.quiet)
+    if resumed:
+        print(f"resumed {resumed} of {len(s.train_sizes) * s.seeds} (train size, seed) trials from an interrupted run")
     tables.show(frame.select("train_size", "n_test", "spearman", "spearman_lo", "spearman_hi", "kendall",
                              "precision", "top_k"),
                 title=f"{s.bench}/{s.dataset} {'+'.join(s.features)} {s.model}, population {s.population} "

@@ -5,7 +5,9 @@ For each training size n and seed s: draw n labelled architectures at random (nu
 predict every other labelled architecture of the population and score that ranking against the
 ground truth: Spearman, Kendall tau-b, and precision@top-5% (share of the true top 5% of the test
 set among the predicted top 5%). Means over seeds with 95% t-intervals go to ``predictor_results``;
-the per-seed Spearman values are kept with them, so any row can be re-derived from its seed.
+the per-seed Spearman values are kept with them, so any row can be re-derived from its seed. Each
+(train size, seed) trial is staged as a checksummed part the moment it finishes, so a killed run
+resumes with the trials it had done; the database is written once, in one short transaction.
 
 Feature groups (rows of ``proxies``, paired with the dataset as in evaluation):
 ``graph`` = nasdb's ``graf_*``; ``nasgraph`` = nasdb's ``nasgraph_*``; ``zc`` = the 13 zero-cost
@@ -18,7 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -166,31 +171,77 @@ def _interval(v: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> pl.DataFrame:
-    """Every (train size, seed) trial, summarised per train size and stored (replacing the same scope)."""
+def _units(s: Settings) -> list[tuple[int, int]]:
+    """Every (train size, seed) of a run, in the order their staged parts are numbered."""
+    return [(n, seed) for n in s.train_sizes for seed in range(s.seeds)]
+
+
+def _data_digest(X: np.ndarray, y: np.ndarray, names: list[str]) -> str:
+    """What the trials read: staged parts of a run count only while these bytes stay the same."""
+    h = hashlib.sha256(json.dumps(names).encode())
+    for a in (X, y):
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def staged_trials(X: np.ndarray, y: np.ndarray, names: list[str], s: Settings,
+                  progress: bool = True) -> tuple[pl.DataFrame, int, Path]:
+    """Every (train size, seed) trial, each staged as a checksummed part (the harness's staging) as soon
+    as it is done; a rerun of the same settings on the same data reuses the verified parts of an
+    interrupted attempt. Returns one row per unit, how many units were resumed and the staging folder."""
     from tqdm import tqdm
 
+    from nasdb import config
+    from nasdb.proxies.harness import staging
+
+    key = hashlib.sha256(f"{s.run_id()}:{_data_digest(X, y, names)}".encode()).hexdigest()
+    folder = staging.run_dir(config.cache_dir(), f"predict-{key}")
+    staging.start(folder, key, {"settings": asdict(s)})
+    units = _units(s)
+    parts = {i: staging.verified(folder, key, i, f"{n}:{seed}") for i, (n, seed) in enumerate(units)}
+    resumed = sum(p is not None for p in parts.values())
+    bar = tqdm(total=len(units), initial=resumed, unit="fit", disable=not progress,
+               desc=f"predict {s.bench}/{s.dataset} {'+'.join(s.features)} {s.model}")
+    for i, (n, seed) in enumerate(units):
+        if parts[i] is None:
+            started = time.perf_counter()
+            rho, tau, precision, k = trial(X, y, n, seed, s.model)
+            row = pl.DataFrame({"train_size": [n], "seed": [seed], "spearman": [rho], "kendall": [tau],
+                                "precision": [precision], "top_k": [k]})
+            parts[i] = staging.write_part(folder, key, i, f"{n}:{seed}", row, time.perf_counter() - started)
+            bar.update(1)
+    bar.close()
+    return pl.concat([pl.read_parquet(parts[i].path) for i in range(len(units))]), resumed, folder
+
+
+def summarise(trials: pl.DataFrame, s: Settings, n_population: int) -> pl.DataFrame:
+    """Per train size: means over seeds with 95% t-intervals, and the per-seed Spearman values in seed order."""
+    out = []
+    for n in s.train_sizes:
+        r = trials.filter(pl.col("train_size") == n).sort("seed")
+        sp, kd, pr = (_interval(r[c].to_numpy()) for c in ("spearman", "kendall", "precision"))
+        out.append({"train_size": n, "n_test": n_population - n, "spearman": sp[0], "spearman_lo": sp[1],
+                    "spearman_hi": sp[2], "kendall": kd[0], "kendall_lo": kd[1], "kendall_hi": kd[2],
+                    "top_k": int(r["top_k"][0]), "precision": pr[0], "precision_lo": pr[1], "precision_hi": pr[2],
+                    "per_seed_spearman": r["spearman"].to_list()})
+    return pl.DataFrame(out)
+
+
+def run(db, s: Settings, progress: bool = True) -> tuple[pl.DataFrame, int]:
+    """Read the features (database opened read-only, then closed), run the staged trials, store the
+    summary in one short transaction (replacing the same scope). Returns it and the resumed units."""
+    from nasdb import dbfile
     from nasdb.proxies.harness.run import code_version
 
     check(s)
-    X, y, names, task = dataset_matrix(con, s)
-    out = []
-    bar = tqdm(total=len(s.train_sizes) * s.seeds, desc=f"predict {s.bench}/{s.dataset} {'+'.join(s.features)} "
-               f"{s.model}", unit="fit", disable=not progress)
-    for n in s.train_sizes:
-        res = []
-        for seed in range(s.seeds):
-            res.append(trial(X, y, n, seed, s.model))
-            bar.update(1)
-        r = np.array([x[:3] for x in res])
-        sp, kd, pr = (_interval(r[:, j]) for j in range(3))
-        out.append({"train_size": n, "n_test": len(y) - n, "spearman": sp[0], "spearman_lo": sp[1],
-                    "spearman_hi": sp[2], "kendall": kd[0], "kendall_lo": kd[1], "kendall_hi": kd[2],
-                    "top_k": res[0][3], "precision": pr[0], "precision_lo": pr[1], "precision_hi": pr[2],
-                    "per_seed_spearman": r[:, 0].tolist()})
-    bar.close()
+    con = store.connect(db, read_only=True)
+    try:
+        X, y, names, task = dataset_matrix(con, s)
+    finally:
+        con.close()
+    trials, resumed, folder = staged_trials(X, y, names, s, progress)
     t = task.target
-    frame = pl.DataFrame(out).with_columns(
+    frame = summarise(trials, s, len(y)).with_columns(
         run_id=pl.lit(s.run_id()), bench=pl.lit(s.bench), dataset=pl.lit(s.dataset),
         target=pl.lit(f"{t.split}/{t.metric}@{t.epochs}"), gt_source=pl.lit(t.gt_source),
         features=pl.lit("+".join(s.features)), population=pl.lit(s.population),
@@ -198,7 +249,7 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> p
         n_seeds=pl.lit(s.seeds, pl.Int32),
         settings=pl.lit(json.dumps(asdict(s) | {"feature_names": names, "n_population": len(y)})),
         code_version=pl.lit(code_version()))
-    with store.transaction(con):
+    with dbfile.writing(db) as con, store.transaction(con):
         con.execute(DDL)
         con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ? "
                     "AND population = ?", [s.bench, s.dataset, "+".join(s.features), s.model, s.population])
@@ -207,4 +258,5 @@ def run(con: duckdb.DuckDBPyConnection, s: Settings, progress: bool = True) -> p
             con.execute("INSERT INTO predictor_results BY NAME SELECT *, now() AS created_at FROM _predictor_rows")
         finally:
             con.unregister("_predictor_rows")
-    return frame
+    shutil.rmtree(folder, ignore_errors=True)  # stored: a rerun computes afresh (and must give the same numbers)
+    return frame, resumed

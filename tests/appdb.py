@@ -35,10 +35,27 @@ def build(base: Path, cache: Path, mirror: Path) -> Path:
     with dbfile.writing(tmp) as con:
         graf.score(con, "nb201")
     predictors.run(tmp, predictors.Settings("nb201", "cifar10-valid", ("graph",), "ridge", (10, 100), 3), progress=False)
+    _ensemble_search(tmp)
     with dbfile.writing(tmp) as con:
         runner.evaluate(con, runner.Filters(bench="nb201"), runner.Settings(bootstrap=50), progress=False)
     tmp.rename(path)
     return path
+
+
+def _ensemble_search(db: Path) -> None:
+    """One small `nasdb ensemble-search` (two members chosen on NB201 CIFAR-100), kept in its table."""
+    from nasdb import dbfile, store
+    from nasdb.evaluate import ensemble_search as es
+
+    con = store.connect(db, read_only=True)
+    try:
+        task, chosen, _ = es.search(con, "nb201", "cifar100", ["graf_*", "nasgraph_*"], "log_rank_sum", 2)
+        settings = {"candidates": "graf_*,nasgraph_*", "max_size": 2, "population": "all"}
+        rows = es.record(con, chosen, task, settings, es.report(con, chosen, task, es.tasks(con)))
+    finally:
+        con.close()
+    with dbfile.writing(db) as con, store.transaction(con):
+        es.store_results(con, rows)
 
 
 def hold_write_lock(path: Path, *sql: str) -> subprocess.Popen:

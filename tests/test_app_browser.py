@@ -111,6 +111,8 @@ def test_predictor_learning_curves_are_drawn(server, page):
     browser_util.chart_drawn(page)
     label = page.locator('[data-testid="stVegaLiteChart"]').first.get_attribute("aria-label")
     assert "Learning curves of 1 predictors on nb201/cifar10-valid" in label and "graph · ridge" in label
+    page.get_by_role("heading", name="Ensemble searches").wait_for()
+    page.get_by_text("search(es) selected on nb201/cifar100; best held-out Spearman 0.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "page_predictors.png"))
 
 

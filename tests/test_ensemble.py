@@ -167,3 +167,20 @@ def test_search_cli_reports_both_roles(two_tasks, capsys):
     out = capsys.readouterr().out
     assert "selection" in out and "held-out" in out and "chosen on sel/d" in out
     assert len(_stored(two_tasks, "best")) == 30
+    # the report is kept: one row per judged task, with the run it came from and the inputs it read
+    con = store.connect(two_tasks, read_only=True)
+    kept = store.frame(con, "SELECT * FROM ensemble_search_results ORDER BY bench")
+    runs = dict(con.execute("SELECT bench, run_id FROM proxy_runs WHERE proxy = 'toyfamily'").fetchall())
+    stored_run = con.execute("SELECT DISTINCT run_id FROM proxies WHERE proxy = 'best'").fetchone()[0]
+    con.close()
+    assert kept["bench"].to_list() == ["out", "sel"] and kept["role"].to_list() == ["held-out", "selection"]
+    assert kept["search_id"].n_unique() == 1 and kept["selected_on"].unique().to_list() == ["sel/d"]
+    assert kept["stored_as"].unique().to_list() == [stored_run]
+    members = kept["members"][0].to_list()
+    for bench, used in zip(kept["bench"], kept["inputs"]):
+        assert used.to_list() == sorted(f"{m.lstrip('-').split('@')[0]}@nasdb#{runs[bench]}" for m in members)
+    sel = kept.filter(pl.col("role") == "selection").row(0, named=True)
+    assert sel["spearman"] == pytest.approx(sel["selection_spearman"])  # in-sample row = the search's own score
+    assert cli.main(["--db", str(two_tasks), "ensemble-search", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "held-out" in listed and "sel/d" in listed and kept["search_id"][0][:20] in listed

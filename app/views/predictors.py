@@ -44,3 +44,17 @@ description = (f"Learning curves of {curves['series'].n_unique()} predictors on 
                f"{best[metric]:.3f} by {best['series']} with {best['train_size']} labels")
 ui.chart_with_table(band + line, rows, key="pred_curves", description=description)
 st.caption(description)
+
+st.header("Ensemble searches", divider="gray")
+st.caption("Data-free ensembles: members chosen on one task only (`nasdb ensemble-search`), then judged on every "
+           "other task. `selection` rows are in-sample; `held-out` rows were never read by the choice.")
+if ui.require("ensemble_search_results", "Ensemble searches", "nasdb ensemble-search --select nb201:cifar100"):
+    searches = ui.query("SELECT selected_on, method, array_to_string(members, ' + ') AS members, bench, dataset, role, "
+                        "n, spearman, kendall, target, note, search_id, created_at FROM ensemble_search_results "
+                        "ORDER BY created_at DESC, search_id, role DESC, bench, dataset")
+    chosen = ui.choose("Selected on", searches["selected_on"].unique(maintain_order=True).to_list(), key="es_sel")
+    picked = searches.filter(pl.col("selected_on") == chosen)
+    held = picked.filter(pl.col("role") == "held-out").drop_nulls("spearman")
+    st.dataframe(picked, hide_index=True, key="es_table")
+    st.caption(f"{picked['search_id'].n_unique()} search(es) selected on {chosen}; best held-out Spearman "
+               + (f"{held['spearman'].max():.3f}" if held.height else "none (no other task shares the members)"))

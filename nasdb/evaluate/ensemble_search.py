@@ -186,3 +186,69 @@ def report(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Ta
     return pl.DataFrame(rows, schema={"bench": pl.String, "dataset": pl.String, "role": pl.String,
                                       "target": pl.String, "n": pl.Int64, "spearman": pl.Float64,
                                       "kendall": pl.Float64, "note": pl.String})
+
+
+DDL = """
+CREATE TABLE IF NOT EXISTS ensemble_search_results (
+    search_id          VARCHAR NOT NULL,   -- one `nasdb ensemble-search`: esearch:<settings hash>-<UTC time>
+    selected_on        VARCHAR NOT NULL,   -- bench/dataset the members were chosen on (its truth only)
+    candidates         VARCHAR NOT NULL,   -- the candidate patterns
+    method             VARCHAR NOT NULL,   -- mean_rank / log_rank_sum / zscore
+    max_size           INTEGER,
+    population         VARCHAR NOT NULL,   -- archs judged (nasdb eval's grammar)
+    members            VARCHAR[],          -- chosen members, in the order added ('-' = lower is better)
+    selection_spearman DOUBLE,             -- the ensemble's Spearman on the selection task (in-sample)
+    bench              VARCHAR NOT NULL,   -- the task this row judges the ensemble on
+    dataset            VARCHAR NOT NULL,
+    role               VARCHAR NOT NULL,   -- 'selection' (in-sample) or 'held-out' (never read by the choice)
+    target             VARCHAR,            -- split/metric@epochs (gt_source) of that task's ground truth
+    n                  BIGINT,             -- archs with ground truth and every member
+    spearman           DOUBLE,
+    kendall            DOUBLE,
+    note               VARCHAR,            -- why spearman is NULL (a member missing on that bench, ...)
+    inputs             VARCHAR[],          -- proxy@source#run_id of every member on this bench
+    stored_as          VARCHAR,            -- run id of the ensemble stored with --store, if any
+    code_version       VARCHAR,
+    created_at         TIMESTAMP
+);
+"""
+
+
+def inputs(con: duckdb.DuckDBPyConnection, bench: str, members: list[ensemble.Member]) -> list[str]:
+    """proxy@source#run_id of the current values of ``members`` on ``bench`` (the runs a row read)."""
+    rows = con.execute("SELECT DISTINCT proxy, source, coalesce(run_id, '') FROM proxies WHERE bench = ? "
+                       "ORDER BY 1, 2, 3", [bench]).fetchall()
+    wanted = {(m.proxy, m.source) for m in members}
+    return [f"{p}@{s}#{r}" for p, s, r in rows if (p, s) in wanted]
+
+
+def record(con: duckdb.DuckDBPyConnection, chosen: Selection, selection_task: Task, settings: dict,
+           report_rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows `ensemble_search_results` gets for one search (read-only: inputs looked up here)."""
+    import hashlib
+    import json
+    from datetime import datetime, timezone
+
+    from nasdb.proxies.harness.run import code_version
+
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
+    search_id = f"esearch:{digest}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+    runs = {b: inputs(con, b, chosen.members) for b in report_rows["bench"].unique()}
+    return report_rows.with_columns(
+        search_id=pl.lit(search_id), selected_on=pl.lit(selection_task.label()),
+        candidates=pl.lit(settings["candidates"]), method=pl.lit(chosen.method),
+        max_size=pl.lit(settings["max_size"], pl.Int32), population=pl.lit(settings["population"]),
+        members=pl.lit([str(m) for m in chosen.members], pl.List(pl.String)),
+        selection_spearman=pl.lit(chosen.spearman),
+        inputs=pl.col("bench").replace_strict(runs, return_dtype=pl.List(pl.String)),
+        stored_as=pl.lit(None, pl.String), code_version=pl.lit(code_version()))
+
+
+def store_results(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
+    """Append one search's rows (a search never replaces another: each is its own search_id)."""
+    con.execute(DDL)
+    con.register("_esearch_rows", rows)
+    try:
+        con.execute("INSERT INTO ensemble_search_results BY NAME SELECT *, now() AS created_at FROM _esearch_rows")
+    finally:
+        con.unregister("_esearch_rows")

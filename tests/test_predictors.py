@@ -143,3 +143,18 @@ def _matrix(db) -> tuple[np.ndarray, np.ndarray]:
     X, y, _, _ = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("graph",), train_sizes=(50,)))
     con.close()
     return X, y
+
+
+def test_another_split_is_predicted_when_asked(db):
+    """--split valid learns the valid accuracy (here: -truth, so a model that learned the test split would fail)."""
+    con = store.connect(db)
+    con.execute("INSERT INTO ground_truth SELECT * REPLACE ('valid' AS split, -value AS value) FROM ground_truth")
+    con.close()
+    s = predictors.Settings("toy", "d", ("graph",), "ridge", (50,), 2, split="valid")
+    con = store.connect(db, read_only=True)
+    X, y, _, task = predictors.dataset_matrix(con, s)
+    _, y_test, _, primary = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("graph",), "ridge", (50,), 2))
+    con.close()
+    assert (task.target.split, primary.target.split) == ("valid", "test")
+    assert np.array_equal(y, -y_test)
+    assert cli.main(["--db", str(db), "predict", "--bench", "toy", "--dataset", "d", "--split", "train", "--quiet"]) == 2

@@ -74,10 +74,11 @@ def _signed(m: ensemble.Member, sign: float) -> ensemble.Member:
     return ensemble.Member(m.proxy, m.source, int(sign) * m.sign)
 
 
-def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str,
-                 population: str = "all") -> tuple[Task, pl.DataFrame]:
-    """The bench's primary target for ``dataset`` and its finite ground truth (arch_id, y) on ``population``
-    (``nasdb eval``'s grammar; a ``set:`` the bench does not have means all its archs)."""
+def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, population: str = "all",
+                 split: str | None = None) -> tuple[Task, pl.DataFrame]:
+    """The bench's primary target for ``dataset`` (or its headline metric on ``split``, e.g. ``valid``) and
+    its finite ground truth (arch_id, y) on ``population`` (``nasdb eval``'s grammar; a ``set:`` the bench
+    does not have means all its archs)."""
     from nasdb.evaluate import population as pop
     from nasdb.evaluate.errors import EvaluationError
 
@@ -88,7 +89,16 @@ def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str,
             raise
         ids = pop.arch_ids(con, bench, pop.parse("all"))
     gt = pairing.ground_truth(con, bench, ids)
-    found = [t for t in pairing.targets(gt, "primary") if t.dataset == dataset]
+    if split:
+        own = [t for t in pairing.targets(gt, "all") if t.dataset == dataset and t.metric in pairing.PRIMARY_METRICS
+               and not t.gt_source.startswith("peer:")]
+        found = sorted((t for t in own if t.split == split),
+                       key=lambda t: (pairing.PRIMARY_METRICS.index(t.metric), -(t.epochs or 0)))
+        if not found:
+            raise NasdbError(f"{bench}/{dataset} has no {split!r} ground truth; it has splits: "
+                             f"{', '.join(sorted({t.split for t in own})) or 'none'}")
+    else:
+        found = [t for t in pairing.targets(gt, "primary") if t.dataset == dataset]
     if not found:
         have = sorted({t.dataset for t in pairing.targets(gt, "primary")})
         raise NasdbError(f"{bench} has no ground truth for dataset {dataset!r}; it has: {', '.join(have) or 'none'}")

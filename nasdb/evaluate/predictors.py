@@ -74,6 +74,7 @@ class Settings:
     train_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
     seeds: int = 20
     population: str = "all"     # nasdb.evaluate.population grammar
+    split: str = ""             # ground-truth split; "" = the bench's primary target (test where it has one)
     rules: dict = field(default_factory=lambda: {
         "split": "train = default_rng([seed, n]).choice(population, n); test = the rest",
         "model_seed": "random_state = seed", "missing_feature": MISSING, "top_fraction": TOP_FRACTION,
@@ -106,7 +107,7 @@ def dataset_matrix(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[np.ndar
 
     from nasdb.evaluate import population
 
-    task, gt = primary_task(con, s.bench, s.dataset)
+    task, gt = primary_task(con, s.bench, s.dataset, split=s.split or None)
     gt = gt.filter(pl.col("arch_id").is_in(population.arch_ids(con, s.bench, population.parse(s.population))))
     which = " OR ".join("(source = ? AND proxy GLOB ?)" for _ in s.features)
     rows = store.frame(
@@ -252,7 +253,8 @@ def run(db, s: Settings, progress: bool = True) -> tuple[pl.DataFrame, int]:
     with dbfile.writing(db) as con, store.transaction(con):
         con.execute(DDL)
         con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ? "
-                    "AND population = ?", [s.bench, s.dataset, "+".join(s.features), s.model, s.population])
+                    "AND population = ? AND target = ?", [s.bench, s.dataset, "+".join(s.features), s.model,
+                                                          s.population, f"{t.split}/{t.metric}@{t.epochs}"])
         con.register("_predictor_rows", frame)
         try:
             con.execute("INSERT INTO predictor_results BY NAME SELECT *, now() AS created_at FROM _predictor_rows")

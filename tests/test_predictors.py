@@ -158,3 +158,12 @@ def test_another_split_is_predicted_when_asked(db):
     assert (task.target.split, primary.target.split) == ("valid", "test")
     assert np.array_equal(y, -y_test)
     assert cli.main(["--db", str(db), "predict", "--bench", "toy", "--dataset", "d", "--split", "train", "--quiet"]) == 2
+    con = store.connect(db)
+    con.execute("INSERT INTO ground_truth SELECT * REPLACE ('peer:x' AS source, value + 1 AS value) FROM ground_truth "
+                "WHERE split = 'valid'")
+    con.close()
+    con = store.connect(db, read_only=True)
+    X2, y2, _, peer = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("graph",), "ridge", (50,), 2,
+                                                                          split="valid", gt_source="peer:x"))
+    con.close()
+    assert peer.target.gt_source == "peer:x" and np.allclose(y2, y + 1)  # the peer's copy, not the bench's own

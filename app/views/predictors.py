@@ -31,7 +31,8 @@ st.caption("Ground truth: " + "; ".join(f"{dataset} {t} ({s})" for t, s in targe
 curves = rows.with_columns(series=pl.format("{} · {}", "features", "model")
                            + pl.when(pl.col("population") == "all").then(pl.lit(""))
                            .otherwise(pl.format(" · {}", "population"))
-                           + (pl.format(" · {}", "target") if rows["target"].n_unique() > 1 else pl.lit("")))
+                           + (pl.format(" · {} ({})", "target", "gt_source")
+                              if rows.select("target", "gt_source").n_unique() > 1 else pl.lit("")))
 base = alt.Chart(curves.to_pandas()).encode(
     x=alt.X("train_size:Q", title="labelled architectures (training size)", scale=alt.Scale(type="log")),
     color=alt.Color("series:N", title="features · model"))

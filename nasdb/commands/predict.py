@@ -26,6 +26,8 @@ def register(sub) -> None:
                    help="all | unique | non_degenerate | sample:N:seed | set:NAME (as nasdb eval)")
     p.add_argument("--split", default="", help="ground-truth split to predict, e.g. valid (default: the bench's "
                                                "primary target, test where it has one)")
+    p.add_argument("--gt-source", default="", help="whose copy of the ground truth, e.g. peer:graf (default: the "
+                                                   "bench's own files)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -40,7 +42,8 @@ def run(args) -> int:
     except ValueError:
         raise NasdbError(f"--train-sizes {args.train_sizes!r}: expected comma-separated integers") from None
     s = predictors.Settings(args.bench, args.dataset, predictors.parse_groups(args.features), args.model,
-                            sizes, args.seeds, args.population, split=args.split)
+                            sizes, args.seeds, args.population, split=args.split,
+                            gt_source=args.gt_source)
     frame, resumed = predictors.run(args.db, s, progress=not args.quiet)
     if resumed:
         print(f"resumed {resumed} of {len(s.train_sizes) * s.seeds} (train size, seed) trials from an interrupted run")

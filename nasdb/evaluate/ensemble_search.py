@@ -75,10 +75,11 @@ def _signed(m: ensemble.Member, sign: float) -> ensemble.Member:
 
 
 def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, population: str = "all",
-                 split: str | None = None) -> tuple[Task, pl.DataFrame]:
-    """The bench's primary target for ``dataset`` (or its headline metric on ``split``, e.g. ``valid``) and
-    its finite ground truth (arch_id, y) on ``population`` (``nasdb eval``'s grammar; a ``set:`` the bench
-    does not have means all its archs)."""
+                 split: str | None = None, gt_source: str | None = None) -> tuple[Task, pl.DataFrame]:
+    """The bench's primary target for ``dataset`` (or its headline metric on ``split``, e.g. ``valid``,
+    from the bench's own files or the copy ``gt_source`` published, e.g. ``peer:graf``) and its finite
+    ground truth (arch_id, y) on ``population`` (``nasdb eval``'s grammar; a ``set:`` the bench does not
+    have means all its archs)."""
     from nasdb.evaluate import population as pop
     from nasdb.evaluate.errors import EvaluationError
 
@@ -89,13 +90,15 @@ def primary_task(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, popul
             raise
         ids = pop.arch_ids(con, bench, pop.parse("all"))
     gt = pairing.ground_truth(con, bench, ids)
-    if split:
+    if split or gt_source:
         own = [t for t in pairing.targets(gt, "all") if t.dataset == dataset and t.metric in pairing.PRIMARY_METRICS
-               and not t.gt_source.startswith("peer:")]
-        found = sorted((t for t in own if t.split == split),
-                       key=lambda t: (pairing.PRIMARY_METRICS.index(t.metric), -(t.epochs or 0)))
+               and (t.gt_source == gt_source if gt_source else not t.gt_source.startswith("peer:"))]
+        found = sorted((t for t in own if t.split == (split or t.split)),
+                       key=lambda t: (pairing.PRIMARY_METRICS.index(t.metric), pairing.SPLIT_PREFERENCE.index(t.split)
+                                      if t.split in pairing.SPLIT_PREFERENCE else 9, -(t.epochs or 0)))
         if not found:
-            raise NasdbError(f"{bench}/{dataset} has no {split!r} ground truth; it has splits: "
+            raise NasdbError(f"{bench}/{dataset} has no {split or 'any'!r} ground truth from "
+                             f"{gt_source or 'its own files'}; there: splits "
                              f"{', '.join(sorted({t.split for t in own})) or 'none'}")
     else:
         found = [t for t in pairing.targets(gt, "primary") if t.dataset == dataset]

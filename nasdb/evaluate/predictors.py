@@ -75,6 +75,7 @@ class Settings:
     seeds: int = 20
     population: str = "all"     # nasdb.evaluate.population grammar
     split: str = ""             # ground-truth split; "" = the bench's primary target (test where it has one)
+    gt_source: str = ""         # "" = the bench's own files; e.g. "peer:graf" = the copy GRAF published
     rules: dict = field(default_factory=lambda: {
         "split": "train = default_rng([seed, n]).choice(population, n); test = the rest",
         "model_seed": "random_state = seed", "missing_feature": MISSING, "top_fraction": TOP_FRACTION,
@@ -107,7 +108,7 @@ def dataset_matrix(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[np.ndar
 
     from nasdb.evaluate import population
 
-    task, gt = primary_task(con, s.bench, s.dataset, split=s.split or None)
+    task, gt = primary_task(con, s.bench, s.dataset, split=s.split or None, gt_source=s.gt_source or None)
     gt = gt.filter(pl.col("arch_id").is_in(population.arch_ids(con, s.bench, population.parse(s.population))))
     which = " OR ".join("(source = ? AND proxy GLOB ?)" for _ in s.features)
     rows = store.frame(
@@ -253,8 +254,9 @@ def run(db, s: Settings, progress: bool = True) -> tuple[pl.DataFrame, int]:
     with dbfile.writing(db) as con, store.transaction(con):
         con.execute(DDL)
         con.execute("DELETE FROM predictor_results WHERE bench = ? AND dataset = ? AND features = ? AND model = ? "
-                    "AND population = ? AND target = ?", [s.bench, s.dataset, "+".join(s.features), s.model,
-                                                          s.population, f"{t.split}/{t.metric}@{t.epochs}"])
+                    "AND population = ? AND target = ? AND gt_source = ?",
+                    [s.bench, s.dataset, "+".join(s.features), s.model, s.population, f"{t.split}/{t.metric}@{t.epochs}",
+                     t.gt_source])
         con.register("_predictor_rows", frame)
         try:
             con.execute("INSERT INTO predictor_results BY NAME SELECT *, now() AS created_at FROM _predictor_rows")

@@ -100,6 +100,15 @@ def test_two_local_workers_equal_serial_even_when_one_is_killed(ingested, tmp_pa
     assert executor["name"] == "local-processes" and executor["workers"] == 2 and executor["restarts"] >= 1
     assert sorted(c["chunk"] for c in executor["chunks"]) == list(range(12))  # every chunk once
     assert len({c["worker"] for c in executor["chunks"]}) >= 2
+    _timed(executor)
+
+
+def _timed(executor: dict) -> None:
+    """Every chunk's compute seconds and start are recorded; the span covers them all."""
+    chunks = executor["chunks"]
+    assert all(c["seconds"] > 0 and c["start"] >= 0 for c in chunks)
+    assert executor["span"] >= max(c["seconds"] for c in chunks)
+    assert executor["span"] >= max(c["start"] + c["seconds"] for c in chunks) - min(c["start"] for c in chunks) - 0.01
 
 
 def _free_port() -> int:
@@ -163,6 +172,7 @@ def test_dask_cluster_equals_serial_even_when_a_worker_dies(ingested, tmp_path, 
     assert executor["name"] == "dask" and executor["scheduler"] == address and executor["workers"] == 2
     assert sorted(c["chunk"] for c in executor["chunks"]) == list(range(12))
     assert all(c["worker"].startswith("tcp://127.0.0.1:") for c in executor["chunks"])
+    _timed(executor)
 
 
 def test_unreachable_scheduler_is_one_line(ingested, tmp_path):
@@ -178,3 +188,45 @@ def test_workers_must_be_positive(ingested, tmp_path):
     shutil.copy(ingested("nb201"), db)
     out = _nasdb(db, tmp_path / "cache", *SCORE, "--workers", "0")
     assert out.returncode == 2 and "--workers must be at least 1" in out.stderr
+
+
+ZC = ["score", "zc", "--bench", "nb201", "--sample", "4", "--seed", "3", "--dataset", "cifar10", "--proxy", "synflow",
+      "--proxy", "params", "--data", "synthetic", "--chunk-size", "1"]
+
+
+def _zc_run(db: Path) -> list[tuple]:
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute("SELECT run_id, settings->>'device', executor FROM proxy_runs WHERE proxy = 'zc' "
+                           "ORDER BY finished_at").fetchall()
+    finally:
+        con.close()
+
+
+def test_device_reaches_the_workers_and_progress_aggregates(ingested, tmp_path):
+    """``--device`` travels in the settings every chunk task carries: two worker processes compute on it, the
+    run records it, the values equal an in-process run's, and one progress bar counts every worker's archs."""
+    db = tmp_path / "nasdb.duckdb"
+    shutil.copy(ingested("nb201"), db)
+    out = _nasdb(db, tmp_path / "cache1", *ZC, "--device", "cpu", "--workers", "1", "--quiet")
+    assert out.returncode == 0, out.stderr
+    proc = _nasdb(db, tmp_path / "cache2", *ZC, "--device", "cpu", "--workers", "2", wait=False)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    (serial_id, serial_device, _), (rid, device, executor) = _zc_run(db)
+    assert serial_device == device == "cpu"
+    executor = json.loads(executor)
+    assert executor["name"] == "local-processes" and executor["workers"] == 2
+    pids = {int(c["worker"].rsplit(":", 1)[1]) for c in executor["chunks"]}
+    assert proc.pid not in pids and len(pids) == 2, f"chunks computed by {pids}, driver {proc.pid}"
+    _timed(executor)
+    con = store.connect(db, read_only=True)
+    try:
+        one, two = ({(a, d, p): v for a, d, p, v in con.execute(
+            "SELECT arch_id, dataset, proxy, value FROM proxy_values WHERE run_id = ?", [r]).fetchall()}
+            for r in (serial_id, rid))
+    finally:
+        con.close()
+    assert len(one) == 8 and one == two
+    states = [line for line in err.replace("\r", "\n").splitlines() if "arch" in line]
+    assert "0/4" in states[0] and "4/4" in states[-1], states  # one bar, fed by both workers, reaches every arch

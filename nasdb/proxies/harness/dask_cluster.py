@@ -19,7 +19,7 @@ def _compute_on_worker(task: ChunkTask):
     from distributed import get_worker
 
     done = compute(task)
-    return done.rows, done.seconds, get_worker().address
+    return done.rows, done.seconds, get_worker().address, done.started
 
 
 class DaskExecutor:
@@ -54,9 +54,9 @@ class DaskExecutor:
         try:
             for fut in as_completed(futures):
                 task = by_key[fut.key]
-                rows, seconds, worker = fut.result()
-                part = stage(task, Computed(task.index, rows, seconds, worker))
-                self.log.add(task.index, seconds, worker)
+                rows, seconds, worker, started = fut.result()
+                part = stage(task, Computed(task.index, rows, seconds, worker, started))
+                self.log.add(task.index, seconds, worker, started)
                 fut.release()
                 yield part
         finally:

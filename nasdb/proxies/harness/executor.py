@@ -43,12 +43,14 @@ class ChunkTask:
 
 @dataclass(frozen=True)
 class Computed:
-    """A chunk's checked rows, how long they took and where (``host:pid`` or a Dask worker address)."""
+    """A chunk's checked rows, how long they took, when they started (epoch seconds on the computing
+    host's clock) and where (``host:pid`` or a Dask worker address)."""
 
     index: int
     rows: pl.DataFrame
     seconds: float
     worker: str
+    started: float
 
 
 class Executor(Protocol):
@@ -64,15 +66,22 @@ class Executor(Protocol):
 
 @dataclass
 class ChunkLog:
-    """Per-chunk timings of one execution, for the run's ``executor`` provenance."""
+    """Per-chunk timings of one execution, for the run's ``executor`` provenance: each chunk's compute
+    seconds, its worker and its ``start`` in seconds after the executor was created (workers' clocks:
+    exact for local processes, as good as the hosts' clock sync on a cluster). ``span`` = first start
+    to last end, the parallel part of the run without start-up, planning and merge."""
 
     chunks: list[dict] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
 
-    def add(self, index: int, seconds: float, worker: str) -> None:
-        self.chunks.append({"chunk": index, "seconds": round(seconds, 4), "worker": worker})
+    def add(self, index: int, seconds: float, worker: str, started: float) -> None:
+        self.chunks.append({"chunk": index, "seconds": round(seconds, 4), "worker": worker,
+                            "start": round(started - self.created, 3)})
 
     def summary(self, name: str, workers: int, **extra) -> dict:
-        return {"name": name, "workers": workers, **extra, "chunks": sorted(self.chunks, key=lambda c: c["chunk"])}
+        chunks = sorted(self.chunks, key=lambda c: c["chunk"])
+        span = (max(c["start"] + c["seconds"] for c in chunks) - min(c["start"] for c in chunks)) if chunks else 0.0
+        return {"name": name, "workers": workers, **extra, "span": round(span, 3), "chunks": chunks}
 
 
 class InProcess:
@@ -86,9 +95,9 @@ class InProcess:
 
     def stage(self, tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
         for task in tasks:
-            part = stage_chunk(task)
-            self.log.add(part.index, part.seconds, worker_name())
-            yield part
+            done = compute(task)
+            self.log.add(done.index, done.seconds, done.worker, done.started)
+            yield stage(task, done)
 
     def describe(self) -> dict:
         return self.log.summary(self.name, self.workers)
@@ -119,9 +128,9 @@ def checked(rows: pl.DataFrame, task: ChunkTask) -> pl.DataFrame:
 
 def compute(task: ChunkTask) -> Computed:
     """Compute one chunk's rows (anywhere: this process, a local worker, a Dask worker on another host)."""
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     rows = checked(task.compute_chunk(task.bench, task.archs, task.settings), task)
-    return Computed(task.index, rows, time.perf_counter() - t0, worker_name())
+    return Computed(task.index, rows, time.perf_counter() - t0, worker_name(), started)
 
 
 def stage(task: ChunkTask, done: Computed) -> staging.Part:

@@ -1,9 +1,12 @@
 """``--workers N``: chunks computed by N local worker processes, staged by the workers themselves.
 
-Workers are spawned (not forked: a forked torch or DuckDB state is unsafe) with one torch thread each, so
-N workers use N cores. A worker that dies (killed, out of memory) breaks the pool; the chunks it had not
-finished are resubmitted to a fresh pool, up to ``retries`` times per chunk, so a run never loses or
-duplicates a chunk.
+Workers are spawned (not forked: a forked torch or DuckDB state is unsafe) with one intra-op thread each,
+so N workers use N cores, and they are started when the executor is made, so their interpreter start and
+the harness's imports overlap the driver's planning. They pull chunks from one queue (a worker takes
+the next chunk when it finishes one, so the tail is at most one chunk per worker), stage each as a
+checksummed part and send back only the part's name and sha256. A worker that dies (killed, out of
+memory) breaks the pool; the chunks it had not finished are resubmitted to a fresh pool, up to
+``retries`` times per chunk, so a run never loses or duplicates a chunk.
 """
 from __future__ import annotations
 
@@ -18,14 +21,22 @@ from nasdb.proxies.harness import staging
 from nasdb.proxies.harness.executor import ChunkLog, ChunkTask, compute, stage
 
 
-def _one_thread() -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
+def _start_worker() -> None:
+    """One intra-op thread per worker (read by torch and BLAS when first imported, after this runs)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
 
 
-def _stage_in_worker(task: ChunkTask) -> tuple[staging.Part, str]:
+def _ready() -> int:
+    """The start-up task: spawning the pool's processes now and importing what every chunk needs."""
+    import polars  # noqa: F401  (the rows of every chunk)
+
+    return os.getpid()
+
+
+def _stage_in_worker(task: ChunkTask) -> tuple[staging.Part, str, float]:
     done = compute(task)
-    return stage(task, done), done.worker
+    return stage(task, done), done.worker, done.started
 
 
 class LocalProcesses:
@@ -36,30 +47,28 @@ class LocalProcesses:
         self.retries = retries
         self.log = ChunkLog()
         self.restarts = 0
+        self._pool = self._start()
 
-    def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_one_thread)
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker)
+        for _ in range(self.workers):  # a spawn pool starts a process per submit while none is idle
+            pool.submit(_ready)
+        return pool
 
     def stage(self, tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
         todo = {t.index: t for t in tasks}
-        if len(todo) <= 1:  # one chunk: starting workers would only cost time
-            for task in todo.values():
-                part, worker = _stage_in_worker(task)
-                self.log.add(part.index, part.seconds, worker)
-                yield part
-            return
         failures = dict.fromkeys(todo, 0)
         while todo:
-            pool = self._pool()
+            running = {}
             try:
-                running = {pool.submit(_stage_in_worker, t): i for i, t in todo.items()}
+                running = {self._pool.submit(_stage_in_worker, t): i for i, t in todo.items()}
                 while running:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         index = running.pop(fut)
-                        part, worker = fut.result()  # BrokenProcessPool when a worker died
-                        self.log.add(index, part.seconds, worker)
+                        part, worker, started = fut.result()  # BrokenProcessPool when a worker died
+                        self.log.add(index, part.seconds, worker, started)
                         del todo[index]
                         yield part
             except BrokenProcessPool:
@@ -69,8 +78,14 @@ class LocalProcesses:
                     if failures[index] > self.retries:
                         raise NasdbError(f"chunk {index} was lost with its worker {failures[index]} times; "
                                          f"giving up (a chunk that kills its worker each time?)") from None
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = self._start()
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                for fut in running:  # the caller stopped early (an error): drop the queued chunks
+                    fut.cancel()
 
     def describe(self) -> dict:
         return self.log.summary(self.name, self.workers, restarts=self.restarts)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -58,6 +58,12 @@ class LocalProcesses:
 
     def stage(self, tasks: Iterable[ChunkTask]) -> Iterator[staging.Part]:
         todo = {t.index: t for t in tasks}
+        if len(todo) == 1:  # one chunk: this process has the family's imports already, a worker not yet
+            (task,) = todo.values()
+            part, worker, started = _stage_in_worker(task)
+            self.log.add(task.index, part.seconds, worker, started)
+            yield part
+            return
         failures = dict.fromkeys(todo, 0)
         while todo:
             running = {}

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
-from nasdb.nets.layers import conv_bn_relu
-from nasdb.nets.nb101_split import Matrix, vertex_channels
+from nasdb.nets.counting import Size, linear, pool, total
+from nasdb.nets.layers import conv_bn_relu, conv_bn_relu_size
+from nasdb.nets.nb101_split import Matrix, vertex_channels, vertex_channels_array
 
 BN_MOMENTUM = 1 - 0.997
 BN_EPS = 1e-5
@@ -97,3 +99,32 @@ def network(matrix: Matrix, ops: Sequence[str], num_classes: int = 10) -> Networ
     if len(matrix) != len(ops) or len(matrix) < 2:
         raise ValueError(f"an NB101 cell needs one op per vertex and >= 2 vertices; got {len(matrix)} and {len(ops)}")
     return Network(matrix, ops, num_classes)
+
+
+def _cell_sizes(adjacency: np.ndarray, ops: np.ndarray, in_channels: int, out_channels: int, hw: int) -> Size:
+    ch = vertex_channels_array(adjacency, in_channels, out_channels)
+    inner = range(1, adjacency.shape[1] - 1)
+    op_sizes = total(conv_bn_relu_size(ch[:, t], ch[:, t], 3, hw) * (ops[:, t] == 0)
+                     + conv_bn_relu_size(ch[:, t], ch[:, t], 1, hw) * (ops[:, t] == 1)
+                     + pool(ch[:, t], hw, 3) * (ops[:, t] == 2) for t in inner)
+    projections = total(conv_bn_relu_size(in_channels, ch[:, t], 1, hw) * adjacency[:, 0, t]
+                        for t in range(1, adjacency.shape[1]))
+    return op_sizes + projections
+
+
+def sizes(adjacency: np.ndarray, ops: np.ndarray, num_classes: int = 10) -> Size:
+    """:func:`network`'s size for N cells at once, from the shapes alone: ``adjacency`` (N, V, V) 0/1 with
+    the output last (vertices without edges, padding, may sit before it) and ``ops`` (N, V), each inner
+    vertex's index in ``OPS`` (anything else where there is no op)."""
+    side = 32
+    out = conv_bn_relu_size(3, STEM_CHANNELS, 3, side * side)
+    in_ch = out_ch = STEM_CHANNELS
+    for stack in range(N_STACKS):
+        if stack:
+            side //= 2
+            out = out + pool(out_ch, side * side, 2)
+            out_ch *= 2
+        for _ in range(CELLS_PER_STACK):
+            out = out + _cell_sizes(adjacency, ops, in_ch, out_ch, side * side)
+            in_ch = out_ch
+    return out + linear(out_ch, num_classes)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nasdb.nets.layers import Zero, relu_conv_bn
+from collections.abc import Mapping
+
+from nasdb.nets.counting import Count, Size, batchnorm, conv, global_pool, linear, pool, relu, total
+from nasdb.nets.layers import Zero, relu_conv_bn, relu_conv_bn_size
 
 # edges (source, target) in the order the cell's ops are given
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -81,3 +84,33 @@ def network(ops: tuple[str, ...], num_classes: int, channels: int = 16, n_cells:
     if len(ops) != len(EDGES):
         raise ValueError(f"an NB201 cell has {len(EDGES)} ops, got {len(ops)}")
     return TinyNetwork(tuple(ops), num_classes, channels, n_cells)
+
+
+def op_size(name: str, channels: int, side: int) -> Size:
+    """:func:`op`'s size on a ``side`` x ``side`` map."""
+    if name in ("nor_conv_3x3", "nor_conv_1x1"):
+        k = 3 if name == "nor_conv_3x3" else 1
+        return relu_conv_bn_size(channels, channels, k, side, padding=k // 2)[0]
+    if name == "avg_pool_3x3":
+        return pool(channels, side * side, 3)
+    if name in ("skip_connect", "none"):
+        return Size()
+    raise ValueError(f"unknown NB201 op {name!r}")
+
+
+def size(op_counts: Mapping[str, Count], num_classes: int, side: int = 32, channels: int = 16,
+         n_cells: int = 5) -> Size:
+    """:func:`network`'s size, from how many of the cell's edges carry each op (every edge maps C to C
+    channels at its stage's resolution, so the counts are all that matter; a count may be an array)."""
+    out = conv(3, channels, 3, side * side) + batchnorm(channels, side * side)
+    for stage in range(3):
+        if stage:
+            a, half = relu_conv_bn_size(channels, 2 * channels, 3, side, 2, 1)
+            b, _ = relu_conv_bn_size(2 * channels, 2 * channels, 3, half, 1, 1)
+            shortcut = pool(channels, half * half, 2) + conv(channels, 2 * channels, 1, half * half)
+            out = out + a + b + shortcut
+            channels, side = 2 * channels, half
+        out = out + n_cells * total(op_size(name, channels, side) * k for name, k in op_counts.items())
+    hw = side * side
+    return (out + batchnorm(channels, hw) + relu(channels, hw) + global_pool(channels, hw)
+            + linear(channels, num_classes))

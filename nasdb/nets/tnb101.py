@@ -16,13 +16,15 @@ Decoder convs carry a bias, BatchNorm and LeakyReLU(0.2), as in the official ``C
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from nasdb.nets.layers import FactorizedReduce, Zero, relu_conv_bn
+from nasdb.nets.counting import Size, batchnorm, conv, deconv, global_pool, linear, out_size, total
+from nasdb.nets.layers import FactorizedReduce, Zero, factorized_reduce_size, relu_conv_bn, relu_conv_bn_size
 
 BASE_CHANNELS = 64
 INPUT_SIZE = 256
@@ -106,12 +108,15 @@ def segmentation_decoder(c_in: int, n_up: int, classes: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+# the generative decoder's layers: (output channels, upsamples when at least this many upsamplings are
+# needed; 1 = always, 0 = never)
+_GENERATIVE_PLAN = ((1024, 0), (1024, 0), (512, 6), (512, 0), (256, 5), (128, 0), (64, 4), (64, 0), (32, 3),
+                    (32, 0), (16, 1), (32, 0), (16, 1))
+
+
 def generative_decoder(c_in: int, n_up: int, channels: int) -> nn.Sequential:
-    # (output channels, upsamples when at least this many upsamplings are needed; 1 = always, 0 = never)
-    plan = ((1024, 0), (1024, 0), (512, 6), (512, 0), (256, 5), (128, 0), (64, 4), (64, 0), (32, 3),
-            (32, 0), (16, 1), (32, 0), (16, 1))
     layers, c = [], c_in
-    for c_out, min_up in plan:
+    for c_out, min_up in _GENERATIVE_PLAN:
         layers.append(_conv_layer(c, c_out, 0 < min_up <= n_up))
         c = c_out
     layers += [nn.Conv2d(c, channels, 3, padding=1), nn.Tanh()]
@@ -162,3 +167,85 @@ def input_shape(task: str) -> tuple[int, ...]:
     if task == "jigsaw":
         return (JIGSAW_TILES, 3, JIGSAW_TILE, JIGSAW_TILE)
     return (3, INPUT_SIZE, INPUT_SIZE)
+
+
+# --- sizes in closed form (the builders above, counted by nasdb.nets.counting without building) ---
+
+def micro_op_size(name: str, c_in: int, c_out: int, stride: int, side: int) -> Size:
+    """:func:`micro_op`'s size on a ``side`` x ``side`` input."""
+    if name == "none":
+        return Size()
+    if name == "skip_connect":
+        return Size() if stride == 1 and c_in == c_out else factorized_reduce_size(c_in, c_out, side)[0]
+    k = {"conv1x1": 1, "conv3x3": 3}[name]
+    return relu_conv_bn_size(c_in, c_out, k, side, stride, k // 2)[0]
+
+
+def _micro_cell_size(ops: Sequence[str], c_in: int, c_out: int, stride: int, side: int) -> tuple[Size, int]:
+    o = out_size(side, 3, stride, 1)
+    return total(micro_op_size(name, c_in, c_out, stride, side) if i == 0 else micro_op_size(name, c_out, c_out, 1, o)
+                 for name, (i, _) in zip(ops, MICRO_EDGES)), o
+
+
+def _basic_block_size(c_in: int, c_out: int, stride: int, side: int) -> tuple[Size, int]:
+    a, o = relu_conv_bn_size(c_in, c_out, 3, side, stride, 1)
+    b, _ = relu_conv_bn_size(c_out, c_out, 3, o, 1, 1)
+    if stride == 1 and c_in == c_out:
+        return a + b, o
+    s = out_size(side, 1, stride)
+    return a + b + conv(c_in, c_out, 1, s * s) + batchnorm(c_out, s * s), o
+
+
+@functools.lru_cache(maxsize=16_384)  # shared by the tasks' networks of one arch
+def encoder_size(modules: tuple[int, ...], cell: tuple[str, ...] | None, side: int) -> tuple[Size, int, int]:
+    """:func:`encoder`'s size on a ``side`` x ``side`` image, with its output channels and side."""
+    o = out_size(side, 3, 2, 1)
+    stem2, side = relu_conv_bn_size(BASE_CHANNELS // 2, BASE_CHANNELS, 3, o, 2, 1)
+    out = conv(3, BASE_CHANNELS // 2, 3, o * o) + batchnorm(BASE_CHANNELS // 2, o * o) + stem2
+    channels = BASE_CHANNELS
+    for digit in modules:
+        c_out, stride = (2 * channels if digit % 2 == 0 else channels), (2 if digit > 2 else 1)
+        for c, s in ((channels, stride), (c_out, 1)):
+            block, side = (_micro_cell_size(cell, c, c_out, s, side) if cell is not None
+                           else _basic_block_size(c, c_out, s, side))
+            out = out + block
+        channels = c_out
+    return out, channels, side
+
+
+def _conv_layer_size(c_in: int, c_out: int, up: bool, side: int) -> tuple[Size, int]:
+    o = 2 * side if up else side
+    return (deconv(c_in, c_out, 3) if up else conv(c_in, c_out, 3, o * o, bias=True)) + batchnorm(c_out, o * o), o
+
+
+def _layers_size(plan, c: int, side: int) -> tuple[Size, int, int]:
+    """Sizes of consecutive :func:`_conv_layer` (``plan``: (output channels, upsampling) pairs)."""
+    out = Size()
+    for c_out, up in plan:
+        layer, side = _conv_layer_size(c, c_out, up, side)
+        out, c = out + layer, c_out
+    return out, c, side
+
+
+def size(task: str, modules: tuple[int, ...], cell: tuple[str, ...] | None = None) -> Size:
+    """:func:`network`'s size (``task``'s decoder included), from the shapes alone."""
+    if task not in TASKS:
+        raise ValueError(f"unknown TNB101 task {task!r}; expected one of {', '.join(TASKS)}")
+    kind, outputs = TASKS[task]
+    if kind == "siamese":
+        body, channels, side = encoder_size(modules, cell, JIGSAW_TILE)
+        c = channels * JIGSAW_TILES
+        shared = Size(body.params, JIGSAW_TILES * body.flops, body.layers)  # one encoder, run on every tile
+        return shared + global_pool(c, side * side) + linear(c, outputs)
+    body, channels, side = encoder_size(modules, cell, INPUT_SIZE)
+    if kind == "linear":
+        return body + global_pool(channels, side * side) + linear(channels, outputs)
+    n_up = int(math.log2(INPUT_SIZE // side))
+    if kind == "segmentation":
+        plan = [(1024, False)] + [(1024 >> (i + 1), False) for i in range(6 - n_up)]
+        plan += [(plan[-1][0] >> (i + 1), True) for i in range(n_up - 1)]
+        plan.append((plan[-1][0], True))
+    else:
+        plan = [(c_out, 0 < min_up <= n_up) for c_out, min_up in _GENERATIVE_PLAN]
+    layers, c, side = _layers_size(plan, channels, side)
+    return body + layers + conv(c, outputs, 3, side * side, bias=True)

@@ -393,6 +393,26 @@ def arrays_of_cells(cells) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     return adj, codes, names
 
 
+def sizes(hashes: list[str], dataset: str):
+    """Params, FLOPs and Conv2d/Linear layers of the cells' networks, counted for all of them at once in
+    closed form (``nasdb.nets.nb101.sizes``) from the enumerated matrices: no network is built."""
+    from nasdb.nets import nb101 as nets
+
+    if dataset not in DATASETS:
+        raise NasdbError(f"unknown NB101 dataset {dataset!r}; NB101 trained on cifar10 only")
+    cells = _enumeration().take(rows_of(hashes))
+    adjacency = np.zeros(cells.matrices.shape, dtype=np.int8)
+    ops = np.full(cells.labels.shape, -1, dtype=np.int8)
+    index = np.array([nets.OPS.index(op) for op in OPS], dtype=np.int8)  # hash label -> builder's op index
+    for n in np.unique(cells.n_vertices):  # output to the last column; inner vertices keep their order
+        sel = np.flatnonzero(cells.n_vertices == n)
+        order = naslib_order(int(n))
+        adjacency[sel] = cells.matrices[sel][:, order][:, :, order]
+        labels = cells.labels[sel][:, order]
+        ops[sel] = np.where(labels >= 0, index[np.maximum(labels, 0)], -1)
+    return nets.sizes(adjacency, ops)
+
+
 def dot(cell: Cell) -> str:
     from nasdb.spaces.drawing import vertex_cell
 
@@ -440,6 +460,7 @@ def _space():
         bulk=_bulk, chunk_order="naslib_key, arch_id", network=network, form_key=form_key,
         proxy_batch_size=32,  # NASLib's zc runner default, with which Suite-Zero scored NB101
         cell_arrays=lambda hashes: arrays_of_cells(_enumeration().take(rows_of(hashes))),
+        sizes=sizes,
     )
 
 

@@ -209,6 +209,18 @@ def network(cell: Cell, dataset: str | None = None, seed: int | None = None, dev
     return build(lambda: nets.network(cell, NUM_CLASSES[dataset]), seed, device)
 
 
+def sizes(arch_keys: list[str], dataset: str):
+    """Params, FLOPs and Conv2d/Linear layers of the archs' ``dataset`` networks, counted in closed form
+    (``nasdb.nets.nb201.size``) from each cell's op counts: no network is built."""
+    import numpy as np
+
+    from nasdb.nets import nb201 as nets
+
+    cells = [parse(k) for k in arch_keys]
+    counts = {op: np.array([cell.count(op) for cell in cells], dtype=np.int64) for op in OPS}
+    return nets.size(counts, NUM_CLASSES[dataset], IMAGE_SIZE[dataset])
+
+
 # --- the Space protocol (nasdb.spaces.protocol) ------------------------------------------------
 
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
@@ -289,8 +301,7 @@ def _space():
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=network,
         proxy_batch_size=64,  # NAS-Bench-Suite-Zero's full NB201 files
         input_shape=lambda dataset: (3, IMAGE_SIZE[dataset], IMAGE_SIZE[dataset]),
-        # every edge of every cell maps C to C channels at the cell's resolution: only op counts matter
-        cost_key=lambda cell: tuple(sorted(op_counts(cell).items())),
+        sizes=sizes,
     )
 
 

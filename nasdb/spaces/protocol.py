@@ -70,9 +70,10 @@ class Space:
     # what the network was trained to output on a dataset: classification | regression | segmentation |
     # reconstruction (zero-cost proxies pick their loss and targets by it)
     task_kind: Callable[[str], str] = field(default=lambda dataset: "classification", compare=False)
-    # archs with equal cost_key have networks of equal size (params, FLOPs, layers) for every dataset,
-    # so size-only proxies are counted once per key (None: counted per arch)
-    cost_key: Callable[[Spec], Any] | None = field(default=None, compare=False)
+    # (arch_keys, dataset) -> nasdb.nets.counting.Size of arrays: trainable parameters, operations of one
+    # image's forward and Conv2d/Linear layers of each arch's ``network(spec, dataset)``, counted in closed
+    # form from the shapes (no network built); None: only a built network can tell
+    sizes: Callable[[list[str], str], Any] | None = field(default=None, compare=False)
     # the batch size NAS-Bench-Suite-Zero computed its zero-cost proxies with here (None: it did not)
     proxy_batch_size: int | None = None
     # AutoShrink's move: arch_keys with one computing edge of the cell removed (None: nothing to remove)

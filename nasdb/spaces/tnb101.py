@@ -419,6 +419,27 @@ def macro_network(digits: tuple[int, ...], task: str | None = None, seed: int | 
     return _network(digits, None, task, seed, device)
 
 
+def _sizes(archs: list[tuple[tuple[int, ...], tuple[str, ...] | None]], task: str):
+    """Closed-form sizes (``nasdb.nets.tnb101.size``) of (macro digits, micro ops or None) archs on ``task``
+    (no network is built)."""
+    import numpy as np
+
+    from nasdb.nets import tnb101 as nets
+    from nasdb.nets.counting import Size
+
+    counted = {a: nets.size(task, *a) for a in set(archs)}
+    return Size(*(np.array([getattr(counted[a], f) for a in archs], dtype=np.int64)
+                  for f in ("params", "flops", "layers")))
+
+
+def micro_sizes(arch_keys: list[str], task: str):
+    return _sizes([(MICRO_SKELETON, tuple(MICRO_OPS[d] for d in parse_micro(k))) for k in arch_keys], task)
+
+
+def macro_sizes(arch_keys: list[str], task: str):
+    return _sizes([(parse_macro(k), None) for k in arch_keys], task)
+
+
 def _micro_space():
     from nasdb.spaces import nb201
     from nasdb.spaces.drawing import edge_cell
@@ -442,10 +463,7 @@ def _micro_space():
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=micro_network, input_shape=_input_shape,
         proxy_batch_size=32,  # NAS-Bench-Suite-Zero's TNB101 files
         task_kind=lambda task: TASK_KINDS.get(task, "classification"),
-        # edges leaving node 0 carry a module's stride/width change, the others do not: the op counts of
-        # both edge groups fix the network's size
-        cost_key=lambda d: (tuple(sorted(d[i] for i, e in enumerate(MICRO_EDGES) if e[0] == 0)),
-                            tuple(sorted(d[i] for i, e in enumerate(MICRO_EDGES) if e[0] != 0))),
+        sizes=micro_sizes,
     )
 
 
@@ -472,6 +490,7 @@ def _macro_space():
         dot=lambda d: chain(["stem", *[f"module {i + 1}\\n{_MODULE_NAMES[k]}" for i, k in enumerate(d)], "decoder"]),
         surrogate=lambda d, task: surrogate(macro_key(d), task), graph_of=head_of,
         surrogate_settings=dict(SURROGATE_DEFAULTS), network=macro_network, input_shape=_input_shape,
+        sizes=macro_sizes,
         proxy_batch_size=32,  # NAS-Bench-Suite-Zero's TNB101 files
         task_kind=lambda task: TASK_KINDS.get(task, "classification"),
     )

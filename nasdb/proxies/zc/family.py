@@ -99,24 +99,19 @@ def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_siz
                selection=selection, chunk_size=chunk_size or CHUNK)
 
 
-BUILD_BUDGET = 1000  # network builds a space may cost `nasdb build` for its size-only proxies
+SIZE_CHUNK = 65_536  # archs per chunk of a size-only run counted in closed form (seconds each)
 
 
 def build_job(bench: str):
-    """The size-only job (params, flops, n_trainable_layers of every arch) `nasdb build` runs for
-    ``bench``, or None when counting it would take more than BUILD_BUDGET network builds (no
-    ``cost_key``, or too many distinct keys x dataset networks): then ``nasdb score zc --all`` does it."""
+    """The size-only job (params, flops, n_trainable_layers of every arch and dataset network) `nasdb
+    build` runs for ``bench``: counted in closed form by ``Space.sizes``, so no network is built. None
+    for a space without closed-form sizes (``nasdb score zc --all`` builds its networks instead)."""
     from nasdb.proxies.harness import Selection
     from nasdb.spaces import get
 
-    space = get(bench)
-    if space.network is None or space.cost_key is None or space.enumerate is None:
+    if get(bench).sizes is None:
         return None
-    keys = {space.cost_key(space.parse(k)) for k in space.enumerate()}
-    first = next(iter(space.enumerate()))
-    if len(keys) * len(_network_groups(bench, space.datasets, first)) > BUILD_BUDGET:
-        return None
-    return job(bench, Selection(), registry.ANALYTIC, data="synthetic", chunk_size=len(space.ids or ()) or None)
+    return job(bench, Selection(), registry.ANALYTIC, data="synthetic", chunk_size=SIZE_CHUNK)
 
 
 def seed_of(*parts: object) -> int:
@@ -127,7 +122,8 @@ def seed_of(*parts: object) -> int:
 def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> pl.DataFrame:
     """Rows (arch_id, dataset, proxy, value, note) for the chunk's architectures; a NaN value is
     stored as NULL with the reason in ``note``. Size-only runs (params, flops, n_trainable_layers)
-    count one network per ``Space.cost_key`` when the space has one."""
+    are counted in closed form by ``Space.sizes`` where the space has it (the same numbers as the
+    built network's, without building it)."""
     import torch
 
     from nasdb.spaces import get
@@ -135,18 +131,13 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
     torch.set_num_threads(1)  # chunks run one per core; a proxy pass is too small to split
     space = get(bench)
     names = settings["proxies"]
-    by_key = space.cost_key is not None and set(names) <= set(registry.ANALYTIC)
+    if space.sizes is not None and set(names) <= set(registry.ANALYTIC):
+        return _counted(space, items, settings)
     rows: dict[str, list] = {"arch_id": [], "dataset": [], "proxy": [], "value": [], "note": []}
     for arch_id, arch_key in items:
         spec = space.parse(arch_key)
         for datasets in _network_groups(bench, tuple(settings["datasets"]), arch_key):
-            if by_key:
-                key = (bench, datasets, tuple(names), space.cost_key(spec))
-                if key not in _sizes:
-                    _sizes[key] = _values(space, spec, arch_key, datasets[0], settings)
-                values = _sizes[key]
-            else:
-                values = _values(space, spec, arch_key, datasets[0], settings)
+            values = _values(space, spec, arch_key, datasets[0], settings)
             for d in datasets:
                 for name in names:
                     v = values[name]
@@ -156,11 +147,27 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
                     rows["proxy"].append(name)
                     rows["value"].append(v if ok else None)
                     rows["note"].append(None if ok else f"{name} undefined for this network ({v})")
-    return pl.DataFrame(rows, schema={"arch_id": pl.Int64, "dataset": pl.String, "proxy": pl.String,
-                                      "value": pl.Float64, "note": pl.String})
+    return pl.DataFrame(rows, schema=_SCHEMA)
 
 
-_sizes: dict[tuple, dict[str, float]] = {}  # size-only values per cost key, kept for the process
+_SCHEMA = {"arch_id": pl.Int64, "dataset": pl.String, "proxy": pl.String, "value": pl.Float64, "note": pl.String}
+
+
+def _counted(space, items: list[tuple[int, str]], settings: dict) -> pl.DataFrame:
+    """The size-only proxies from ``Space.sizes``, in the units ``suite.compute`` gives them."""
+    import numpy as np
+
+    ids = [i for i, _ in items]
+    keys = [k for _, k in items]
+    frames = []
+    for dataset in settings["datasets"]:
+        size = space.sizes(keys, dataset)
+        values = {"params": size.params / 1e6, "flops": size.flops / 1e6, "n_trainable_layers": size.layers}
+        for name in settings["proxies"]:
+            value = np.broadcast_to(np.asarray(values[name], dtype=np.float64), (len(ids),))
+            frames.append(pl.DataFrame({"arch_id": ids, "dataset": dataset, "proxy": name, "value": value,
+                                        "note": None}, schema=_SCHEMA))
+    return pl.concat(frames)
 
 
 def _values(space, spec, arch_key: str, dataset: str, settings: dict) -> dict[str, float]:

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from nasdb.nets import counting
 from nasdb.proxies.zc import measures, registry
 from nasdb.proxies.zc.data import Batch
 
@@ -130,19 +131,20 @@ _COUNTED = (nn.Conv2d, nn.Linear, _BatchNorm, nn.ReLU, nn.AvgPool2d, nn.MaxPool2
 
 
 def _ops(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
-    """Operations of module ``m`` for one image (``x``, ``y``: its input and output without batch dim)."""
+    """Operations of module ``m`` for one image (``x``, ``y``: its input and output without batch dim),
+    by the rules of :mod:`nasdb.nets.counting` (which also counts networks without building them)."""
     if isinstance(m, nn.Conv2d):
-        return y.numel() * ((m.in_channels // m.groups) * math.prod(m.kernel_size) + (m.bias is not None))
+        return counting.conv(m.in_channels, m.out_channels, m.kernel_size, y[0].numel(), m.bias is not None,
+                             m.groups).flops
     if isinstance(m, nn.Linear):
-        return y.numel() * (m.in_features + (m.bias is not None))
+        return counting.linear(m.in_features, m.out_features, m.bias is not None).flops * (y.numel() // m.out_features)
     if isinstance(m, _BatchNorm):
-        return x.numel() * (2 if m.affine else 1)
+        return counting.batchnorm(x.shape[0], x[0].numel(), m.affine).flops
     if isinstance(m, nn.ReLU):
-        return x.numel()
+        return counting.relu(x.shape[0], x[0].numel()).flops
     if isinstance(m, nn.AdaptiveAvgPool2d):
-        return x.numel()
-    k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size, m.kernel_size)
-    return y.numel() * k[0] * k[1]
+        return counting.global_pool(x.shape[0], x[0].numel()).flops
+    return counting.pool(y.shape[0], y[0].numel(), m.kernel_size).flops
 
 
 def _weights(net: nn.Module, layers: list[nn.Module], want: set[str]) -> dict[str, float]:

@@ -161,6 +161,13 @@ def test_dask_cluster_equals_serial_even_when_a_worker_dies(ingested, tmp_path, 
     address, workers = dask_cluster
     db, cache = tmp_path / "nasdb.duckdb", tmp_path / "cache"
     shutil.copy(ingested("nb201"), db)
+    import torch
+
+    if not torch.cuda.is_available():  # --device is checked on the workers (a driver may have no GPU)
+        out = _nasdb(db, cache, "score", "zc", "--bench", "nb201", "--sample", "2", "--proxy", "params",
+                     "--device", "cuda", "--scheduler", address, "--quiet")
+        assert out.returncode == 2 and out.stderr.strip().count("\n") == 0, out.stderr
+        assert "Dask worker tcp://127.0.0.1:" in out.stderr and "sees no CUDA device" in out.stderr, out.stderr
     proc = _nasdb(db, cache, *SCORE, "--scheduler", address, wait=False)
     _wait_for(lambda: _staged(cache) >= 2 or proc.poll() is not None, "the first chunks back from the cluster")
     assert proc.poll() is None, proc.communicate()[1]

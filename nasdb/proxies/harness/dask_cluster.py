@@ -63,6 +63,13 @@ class DaskExecutor:
             for fut in futures:
                 fut.cancel()
 
+    def check(self, problem) -> None:
+        """Run a pre-flight check (``problem() -> None or why not``, e.g. the device) on every worker,
+        where the chunks will run: the driver may be a login node without the workers' GPUs."""
+        for worker, why in sorted(self.client.run(problem).items()):
+            if why:
+                raise NasdbError(f"Dask worker {worker}: {why}")
+
     def describe(self) -> dict:
         return self.log.summary(self.name, getattr(self, "seen_workers", 0), scheduler=self.address)
 

@@ -63,6 +63,9 @@ class Executor(Protocol):
     def describe(self) -> dict:
         ...
 
+    def check(self, problem: Callable[[], str | None]) -> None:
+        ...
+
 
 @dataclass
 class ChunkLog:
@@ -101,6 +104,17 @@ class InProcess:
 
     def describe(self) -> dict:
         return self.log.summary(self.name, self.workers)
+
+    def check(self, problem: Callable[[], str | None]) -> None:
+        check_here(problem)
+
+
+def check_here(problem: Callable[[], str | None]) -> None:
+    """A pre-flight check (``problem() -> None or why not``, e.g. a device) in this process: for the
+    executors whose chunks run on this machine."""
+    why = problem()
+    if why:
+        raise NasdbError(why)
 
 
 def worker_name() -> str:

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from nasdb.errors import NasdbError
 from nasdb.proxies.harness import staging
-from nasdb.proxies.harness.executor import ChunkLog, ChunkTask, compute, stage
+from nasdb.proxies.harness.executor import ChunkLog, ChunkTask, check_here, compute, stage
 
 
 def _start_worker() -> None:
@@ -92,6 +92,9 @@ class LocalProcesses:
 
     def describe(self) -> dict:
         return self.log.summary(self.name, self.workers, restarts=self.restarts)
+
+    def check(self, problem) -> None:
+        check_here(problem)  # the workers are this machine's processes
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -30,11 +30,15 @@ def add_arguments(p) -> None:
 
 def run(args, benches: tuple[str, ...]) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from functools import partial
+
     from nasdb import store
     from nasdb.errors import NasdbError
     from nasdb.proxies import harness
     from nasdb.proxies.zc import family
 
+    executor = harness.executor.make(args.workers, args.scheduler)
+    executor.check(partial(family.device_problem, args.device))  # on the Dask workers, not this login node
     for bench in benches:
         if args.all:
             selection, what = harness.Selection(), "every architecture"
@@ -54,9 +58,8 @@ def run(args, benches: tuple[str, ...]) -> int:
             selection, what = harness.Selection.of_ids(ids), "the archs with Suite-Zero values"
         job = family.job(bench, selection, args.proxy, args.data or family.DEFAULT_DATA, args.batch_size, args.seed,
                          args.dataset,
-                         chunk_size=args.chunk_size, device=args.device)
-        r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
-                          progress=not args.quiet)
+                         chunk_size=args.chunk_size, device=args.device, device_here=False)
+        r = harness.score(job, args.db, executor=executor, progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""
         print(f"{bench}: {r.n_archs} archs ({what}), {r.n_rows} proxy rows in {r.seconds:.1f} s "
               f"(run {r.run_id}{resumed})")

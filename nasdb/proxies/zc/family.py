@@ -34,8 +34,9 @@ def default_batch_size(bench: str) -> int:
 
 def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, data: str = DEFAULT_DATA,
              batch_size: int | None = None, seed: int = 0, datasets: list[str] | tuple[str, ...] | None = None,
-             device: str = "cpu") -> dict:
-    """Everything that determines a zc run's values (stored as the run's settings)."""
+             device: str = "cpu", device_here: bool = True) -> dict:
+    """Everything that determines a zc run's values (stored as the run's settings). ``device_here=False``:
+    the device is checked where the chunks run (``Executor.check(device_problem)``), not in this process."""
     from nasdb.errors import NasdbError
     from nasdb.spaces import get
 
@@ -47,7 +48,9 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
     unknown = [d for d in chosen if d not in space.datasets]
     if unknown:
         raise NasdbError(f"unknown {bench} dataset {unknown[0]!r}; expected one of {', '.join(space.datasets)}")
-    _check_device(device)
+    why = device_problem(device) if device_here else None
+    if why:
+        raise NasdbError(why)
     batch = batch_size or default_batch_size(bench)
     if batch < 1:
         raise NasdbError(f"--batch-size must be a positive number of images, got {batch}")
@@ -63,18 +66,18 @@ def settings(bench: str, proxies: list[str] | tuple[str, ...] | None = None, dat
     }
 
 
-def _check_device(device: str) -> None:
-    """A bad ``--device`` fails here, in one line, before any work (not as torch's traceback in a worker)."""
+def device_problem(device: str) -> str | None:
+    """Why ``device`` cannot run the networks in this process (None if it can): a bad ``--device`` fails
+    in one line before any work, not as torch's traceback in a worker."""
     import torch
-
-    from nasdb.errors import NasdbError
 
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise NasdbError(f"unknown --device {device!r}; expected cpu, cuda or cuda:N") from None
+        return f"unknown --device {device!r}; expected cpu, cuda or cuda:N"
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise NasdbError(f"--device {device}: this machine's torch sees no CUDA device; use --device cpu")
+        return f"--device {device}: this machine's torch sees no CUDA device; use --device cpu"
+    return None
 
 
 PUBLISHED_SOURCE = "peer:nas-bench-suite-zero"
@@ -90,11 +93,11 @@ def published_ids(con, bench: str) -> list[int]:
 
 
 def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_size: int | None = None,
-        seed: int = 0, datasets=None, chunk_size: int | None = None, device: str = "cpu"):
+        seed: int = 0, datasets=None, chunk_size: int | None = None, device: str = "cpu", device_here: bool = True):
     """The harness job computing ``proxies`` (default: all) for the selected archs of ``bench``."""
     from nasdb.proxies.harness import Job
 
-    s = settings(bench, proxies, data, batch_size, seed, datasets, device)
+    s = settings(bench, proxies, data, batch_size, seed, datasets, device, device_here)
     return Job(family=FAMILY, bench=bench, proxies=tuple(s["proxies"]), settings=s, compute_chunk=compute_chunk,
                selection=selection, chunk_size=chunk_size or CHUNK)
 

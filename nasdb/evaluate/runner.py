@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+import scipy
 
 from nasdb import __version__, store
 from nasdb.runs import input_key, mark_stale
-from nasdb.evaluate import bias, correlation, pairing, population, schema, search, topk
+from nasdb.evaluate import bias, correlation, pairing, population, reuse, schema, search, topk
 from nasdb.evaluate.errors import EvaluationError
 
 
@@ -65,6 +66,7 @@ class RunSummary:
     run_id: str
     seconds: float
     rows: dict[str, int]
+    reused: int = 0       # (target, proxy) evaluations copied from stored rows with identical inputs
 
 
 def code_version() -> str:
@@ -196,53 +198,75 @@ def _strata(con: duckdb.DuckDBPyConnection, bench: str) -> tuple[np.ndarray, np.
     return a["arch_id"], a["s"]
 
 
-def _compute(con, jobs: list[_Job], s: Settings, progress: bool,
-             correlations_only: bool = False) -> dict[str, list[dict]]:
+def _compute(con, jobs: list[_Job], s: Settings, progress: bool, correlations_only: bool = False,
+             reuse_stored: bool = True) -> tuple[dict[str, list[dict]], int]:
+    """Result rows of every (job, proxy), and how many (job, proxy) were copied from rows stored earlier from
+    identical inputs (:mod:`nasdb.evaluate.reuse`) instead of computed."""
     from tqdm import tqdm
 
-    out: dict[str, list[dict]] = {t: [] for t in schema.RESULT_TABLES}
-    refs_cache, strata_cache = {}, {}
-    total = sum(len(j.proxies) for j in jobs)
-    bar = tqdm(total=total, desc="eval", unit="proxy", disable=not progress)
+    refs_cache, strata_cache, context_cache = {}, {}, {}
+    code = f"{code_version()} numpy {np.__version__} scipy {scipy.__version__}"
+    settings = {k: v for k, v in asdict(s).items() if k != "targets"}  # targets only selects, changes no number
+    planned = []
     for job in jobs:
         if s.common:
             _common(job)
-        t = job.target
-        if (job.bench, t.dataset) not in refs_cache:
-            refs_cache[(job.bench, t.dataset)] = _references(con, job.bench, t.dataset)
+        t, at = job.target, (job.bench, job.target.dataset)
+        if at not in refs_cache:
+            refs_cache[at] = _references(con, job.bench, t.dataset)
         if job.bench not in strata_cache:
             strata_cache[job.bench] = _strata(con, job.bench)
-        strata_ids, strata = strata_cache[job.bench]
+        if at not in context_cache:
+            context_cache[at] = reuse.context(refs_cache[at], *strata_cache[job.bench])
         others = sorted(f"{p}@{src}" for p, src in job.proxies) if s.common else None
         for (proxy, source), p in job.proxies.items():
-            bar.set_postfix_str(f"{job.bench} {t.dataset} {proxy}", refresh=False)
             base = {"bench": job.bench, "dataset": t.dataset, "split": t.split, "metric": t.metric,
                     "epochs": t.epochs, "gt_source": t.gt_source, "higher_is_better": t.higher_is_better,
                     "proxy": proxy, "proxy_source": source, "proxy_dataset": p.proxy_dataset,
                     "population": s.population, "arch_set": s.arch_set,
                     "proxy_run_id": job.runs[(proxy, source)], "stale": False,
                     "inputs": job.inputs(job.proxies if s.common else [(proxy, source)])}
-            g = p.goodness
-            c = correlation.correlate(p.x, g, s.bootstrap, s.seed)
-            out["correlations"].append({
-                **base, "n_population": p.n_population, "n_missing": p.n_missing, "n_null": p.n_null,
-                "n_nan": p.n_nan, "n_inf": p.n_inf, **asdict(c), "bootstrap": s.bootstrap, "seed": s.seed,
-                "settings": {"bootstrap": s.bootstrap, "seed": s.seed, "common_with": others, **s.rules}})
-            if p.x.size and not correlations_only:
-                for r in topk.all_retrievals(p.x, g, t.higher_is_better):
-                    out["topk"].append({**base, **asdict(r), "settings": {"common_with": others, **s.rules}})
-                for r in search.simulate(p.x, g, t.higher_is_better, s.sample_sizes, s.trials, s.seed):
-                    out["search_sim"].append({**base, **asdict(r), "seed": s.seed, "settings": {
-                        "trials": s.trials, "sample_sizes": list(s.sample_sizes), "seed": s.seed,
-                        "common_with": others}})
-                rows = bias.against_references(p.arch_id, p.x, refs_cache[(job.bench, t.dataset)])
-                pos = np.searchsorted(strata_ids, p.arch_id)
-                rows += bias.within_strata(p.x, g, strata[pos], t.metric)
-                for r in rows:
-                    out["bias"].append({**base, **asdict(r), "settings": {"common_with": others, **s.rules}})
-            bar.update()
+            fingerprint = reuse.fingerprint(code, {**settings, "common_with": others}, base, p, context_cache[at])
+            planned.append((job, p, base, others, fingerprint))
+    found = reuse.stored_rows(con, [f for *_, f in planned]) if reuse_stored and not correlations_only else {}
+    out: dict[str, list[dict]] = {t: [] for t in schema.RESULT_TABLES}
+    bar = tqdm(total=len(planned), desc="eval", unit="proxy", disable=not progress)
+    for job, p, base, others, fingerprint in planned:
+        bar.set_postfix_str(f"{job.bench} {job.target.dataset} {base['proxy']}", refresh=False)
+        if fingerprint in found:
+            for table, rows in found[fingerprint].items():
+                out[table] += rows
+        else:
+            at = (job.bench, job.target.dataset)
+            _evaluate_one(out, job.target, p, base, s, {"common_with": others, reuse.KEY: fingerprint},
+                          refs_cache[at], strata_cache[job.bench], correlations_only)
+        bar.update()
     bar.close()
-    return out
+    return out, sum(f in found for *_, f in planned)
+
+
+def _evaluate_one(out: dict[str, list[dict]], t: pairing.Target, p: pairing.Pairs, base: dict, s: Settings,
+                  row_settings: dict, refs: dict[str, bias.Reference], strata: tuple[np.ndarray, np.ndarray],
+                  correlations_only: bool) -> None:
+    """Compute one proxy's rows for one target and append them to ``out``."""
+    g = p.goodness
+    c = correlation.correlate(p.x, g, s.bootstrap, s.seed)
+    out["correlations"].append({
+        **base, "n_population": p.n_population, "n_missing": p.n_missing, "n_null": p.n_null,
+        "n_nan": p.n_nan, "n_inf": p.n_inf, **asdict(c), "bootstrap": s.bootstrap, "seed": s.seed,
+        "settings": {"bootstrap": s.bootstrap, "seed": s.seed, **row_settings, **s.rules}})
+    if not p.x.size or correlations_only:
+        return
+    for r in topk.all_retrievals(p.x, g, t.higher_is_better):
+        out["topk"].append({**base, **asdict(r), "settings": {**row_settings, **s.rules}})
+    for r in search.simulate(p.x, g, t.higher_is_better, s.sample_sizes, s.trials, s.seed):
+        out["search_sim"].append({**base, **asdict(r), "seed": s.seed, "settings": {
+            "trials": s.trials, "sample_sizes": list(s.sample_sizes), "seed": s.seed, **row_settings}})
+    strata_ids, strata_values = strata
+    rows = bias.against_references(p.arch_id, p.x, refs)
+    rows += bias.within_strata(p.x, g, strata_values[np.searchsorted(strata_ids, p.arch_id)], t.metric)
+    for r in rows:
+        out["bias"].append({**base, **asdict(r), "settings": {**row_settings, **s.rules}})
 
 
 def _frame(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], run_id: str) -> pl.DataFrame:
@@ -307,7 +331,7 @@ def correlations(con: duckdb.DuckDBPyConnection, filters: Filters, settings: Set
     """Correlation rows computed now and not stored (for read-only callers such as the leaderboard);
     ``extra`` and ``within`` as in :func:`compute`."""
     jobs = _jobs(con, filters, _checked(settings), settings.targets, extra, within)
-    rows = _compute(con, jobs, settings, progress, correlations_only=True)["correlations"]
+    rows = _compute(con, jobs, settings, progress, correlations_only=True)[0]["correlations"]
     return pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
 
 
@@ -321,23 +345,41 @@ class Computed:
     out: dict[str, list[dict]]
     started: datetime
     seconds: float
+    reused: int = 0
+
+
+def plan(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
+         extra: pl.DataFrame | None = None, within: np.ndarray | None = None) -> list[_Job]:
+    """Every (target, proxy pairs) to evaluate: one read of ground truth and proxy values (see :func:`compute`)."""
+    s = settings or Settings()
+    return _jobs(con, filters or Filters(), _checked(s), s.targets, extra, within)
+
+
+def select(jobs: list[_Job], proxies: list[str] | None = None, sources: list[str] | None = None) -> list[_Job]:
+    """Planned jobs narrowed to these proxies and sources, keeping the baselines (as :class:`Filters` does)."""
+    def wanted(proxy: str, source: str) -> bool:
+        return proxy in pairing.BASELINES or ((not proxies or proxy in proxies) and (not sources or source in sources))
+
+    return [_Job(j.bench, j.target, {k: p for k, p in j.proxies.items() if wanted(*k)}, j.runs) for j in jobs]
 
 
 def compute(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
-            progress: bool = True, extra: pl.DataFrame | None = None, within: np.ndarray | None = None) -> Computed:
+            progress: bool = True, extra: pl.DataFrame | None = None, within: np.ndarray | None = None,
+            jobs: list[_Job] | None = None, reuse_stored: bool = True) -> Computed:
     """Every number of an evaluation, read from ``con`` (a read-only connection is enough).
 
     ``extra``: proxy values held in memory (bench, arch_id, dataset, proxy, source, value, oriented larger =
     better), evaluated as if stored (``nasdb.evaluate_values``; such results are never stored);
-    ``within``: judge every proxy only on these arch_ids."""
+    ``within``: judge every proxy only on these arch_ids; ``jobs``: already :func:`plan`-ned for these filters;
+    ``reuse_stored``: copy stored rows computed from identical inputs (False: compute everything)."""
     f = filters or Filters()
     s = settings or Settings()
-    pop = _checked(s)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    jobs = _jobs(con, f, pop, s.targets, extra, within)
-    out = _compute(con, jobs, s, progress)
-    return Computed(f, s, jobs, out, started, time.perf_counter() - t0)
+    pop = _checked(s)
+    jobs = _jobs(con, f, pop, s.targets, extra, within) if jobs is None else jobs
+    out, reused = _compute(con, jobs, s, progress, reuse_stored=reuse_stored)
+    return Computed(f, s, jobs, out, started, time.perf_counter() - t0, reused)
 
 
 def store_computed(con: duckdb.DuckDBPyConnection, c: Computed) -> RunSummary:
@@ -346,13 +388,13 @@ def store_computed(con: duckdb.DuckDBPyConnection, c: Computed) -> RunSummary:
     schema.ensure(con)
     run_id = f"eval-{c.started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     counts = _write(con, c.out, c.jobs, c.filters, c.settings, run_id, c.started, c.seconds)
-    return RunSummary(run_id, c.seconds + time.perf_counter() - t0, counts)
+    return RunSummary(run_id, c.seconds + time.perf_counter() - t0, counts, c.reused)
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,
-             progress: bool = True) -> RunSummary:
+             progress: bool = True, reuse_stored: bool = True) -> RunSummary:
     """Compute correlations, top-k, search simulation and bias for the filtered targets and proxies; store them."""
-    return store_computed(con, compute(con, filters, settings, progress))
+    return store_computed(con, compute(con, filters, settings, progress, reuse_stored=reuse_stored))
 
 
 def refresh_stale(con: duckdb.DuckDBPyConnection, progress: bool = True) -> list[RunSummary]:

@@ -9,6 +9,8 @@ commented so that the export README can describe them.
 """
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 _TARGET = """
@@ -101,6 +103,18 @@ TABLES = ("eval_runs", "correlations", "topk", "search_sim", "bias")
 RESULT_TABLES = TABLES[1:]
 KEY = ("bench", "dataset", "split", "metric", "epochs", "gt_source", "proxy", "proxy_source", "population",
        "arch_set")
+
+
+@functools.lru_cache(maxsize=None)
+def columns(table: str) -> tuple[str, ...]:
+    """Column names of a result table in DDL order (an in-memory database: no file needed)."""
+    con = duckdb.connect()
+    try:
+        con.execute(DDL)
+        return tuple(r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                               "ORDER BY ordinal_position", [table]).fetchall())
+    finally:
+        con.close()
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,8 +2,9 @@
 
 The values are placed like an import (:mod:`nasdb.proxies.user_values`), then handed to the evaluation
 runner as in-memory rows (``runner.compute(..., extra=...)``): correlations with bootstrap CIs, top-k,
-nDCG, search simulation and bias come from the same code as stored results. ``rank`` places the proxy
-among every stored proxy judged on the same architectures (``within`` = the user's archs).
+nDCG, search simulation and bias come from the same code as stored results (the baselines' stored rows
+are reused when computed from identical inputs). ``rank`` places the proxy among every stored proxy
+judged on the same architectures (each proxy's pairs narrowed to the user's archs).
 """
 from __future__ import annotations
 
@@ -14,22 +15,30 @@ import numpy as np
 import polars as pl
 
 from nasdb import store
-from nasdb.evaluate import runner
-from nasdb.proxies.user_values import Placed, place, read
+from nasdb.evaluate import correlation, runner, schema
+from nasdb.proxies.user_values import place, read
 
 SOURCE = "user:unsaved"
 
 
-def _frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
+def _frame(table: str, rows: list[dict]) -> pl.DataFrame:
+    """Rows as a DataFrame in the stored table's column order (without run_id and settings)."""
+    df = pl.DataFrame([{k: v for k, v in r.items() if k != "settings"} for r in rows], infer_schema_length=None)
+    return df.select([c for c in schema.columns(table) if c in df.columns])
 
 
-def _rank(con, placed: Placed, name: str, extra: pl.DataFrame, f: runner.Filters, s: runner.Settings) -> pl.DataFrame:
-    """Spearman of every proxy of the bench on the user's archs; rank among those covering all of them."""
-    ids = np.sort(placed.values["arch_id"].unique().to_numpy())
-    corr = runner.correlations(con, runner.Filters(f.bench, f.dataset, split=f.split, metric=f.metric),
-                               runner.Settings(population=s.population, targets=s.targets, bootstrap=0, seed=s.seed),
-                               extra=extra, within=ids)
+def _rank(jobs: list, ids: np.ndarray, name: str) -> pl.DataFrame:
+    """Spearman of every proxy of the bench on the user's archs ``ids``; rank among those covering all of them."""
+    rows = []
+    for job in jobs:
+        t = job.target
+        for (proxy, source), p in job.proxies.items():
+            p = p.subset(ids)
+            c = correlation.correlate(p.x, p.goodness, resamples=0)
+            rows.append({"dataset": t.dataset, "split": t.split, "metric": t.metric, "gt_source": t.gt_source,
+                         "proxy": proxy, "proxy_source": source, "n": c.n, "spearman": c.spearman,
+                         "kendall": c.kendall, "note": c.note})
+    corr = pl.DataFrame(rows, schema_overrides={"spearman": pl.Float64, "kendall": pl.Float64, "note": pl.Utf8})
     target = ["dataset", "split", "metric", "gt_source"]
     mine = corr.filter((pl.col("proxy") == name) & (pl.col("proxy_source") == SOURCE)).select(*target, n_user="n")
     out = (corr.join(mine, on=target).with_columns(same_archs=pl.col("n") == pl.col("n_user"))
@@ -64,12 +73,15 @@ def evaluate_values(values: str | Path | pl.DataFrame | Mapping, bench: str, dat
         sign = -1.0 if lower_is_better else 1.0
         extra = placed.values.select(bench=pl.lit(bench), arch_id="arch_id", dataset="dataset", proxy=pl.lit(name),
                                      source=pl.lit(SOURCE), value=pl.col("value") * sign)
-        f = runner.Filters(bench, dataset, [name], [SOURCE], split, metric)
         s = runner.Settings(population=population, targets=targets, bootstrap=bootstrap, seed=seed,
                             **({} if trials is None else {"trials": trials}))
-        computed = runner.compute(con, f, s, progress=False, extra=extra)
-        out = {t: _frame(rows) for t, rows in computed.out.items()}
-        out["rank"] = _rank(con, placed, name, extra, f, s)
+        # every proxy, read and paired once: the user's proxy and the baselines are evaluated (stored rows of the
+        # baselines computed from identical inputs are reused), every proxy is ranked on the user's archs
+        every = runner.plan(con, runner.Filters(bench, dataset, split=split, metric=metric), s, extra)
+        computed = runner.compute(con, runner.Filters(bench, dataset, [name], [SOURCE], split, metric), s,
+                                  progress=False, jobs=runner.select(every, [name], [SOURCE]))
+        out = {t: _frame(t, rows) for t, rows in computed.out.items()}
+        out["rank"] = _rank(every, np.sort(placed.values["arch_id"].unique().to_numpy()), name)
     finally:
         if own:
             con.close()

@@ -32,9 +32,25 @@ PLUGIN = textwrap.dedent("""
         assert batch.x.shape[0] == 8
         return sum(p.numel() for p in network.parameters() if p.requires_grad)
 
-    def slow_conv(key, spec):
+    def _slowly():  # one line per call in PLUGIN_LOG (the test kills the run after some calls), then a pause
+        if os.environ.get("PLUGIN_LOG"):
+            with open(os.environ["PLUGIN_LOG"], "a") as f:
+                print("call", file=f)
         time.sleep(float(os.environ.get("PLUGIN_SLEEP", "0")))
+
+    def slow_conv(key, spec):
+        _slowly()
         return key.count("conv")
+
+    def slow_graph(graph):
+        _slowly()
+        return graph.number_of_edges() + sum(w for _, _, w in graph.edges(data="weight", default=0.0))
+
+    def slow_network(network, batch):
+        _slowly()
+        out = network(batch.x)
+        out = out[-1] if isinstance(out, tuple) else out
+        return float(out.double().sum())
 """)
 
 
@@ -62,7 +78,7 @@ def _rows(db, sql, params=None):
         con.close()
 
 
-def test_arch_plugin_and_resume_after_kill(env):
+def test_arch_plugin_values_and_provenance(env):
     db, tmp, environ = env
     out = _cli(db, environ, "score", "plugin", "myplug:conv_count", "--bench", "nb201", "--sample", "40", "--quiet")
     assert out.returncode == 0, out.stderr
@@ -73,22 +89,41 @@ def test_arch_plugin_and_resume_after_kill(env):
     settings = json.loads(_rows(db, "SELECT settings FROM proxy_runs WHERE source = 'user:conv_count'")[0][0])
     assert settings["module"] == "myplug" and settings["function"] == "conv_count"
     assert len(settings["function_sha256"]) == 64 and settings["needs"] == "arch"
-    # killed mid-run (after some chunks are staged), then the same command resumes the verified chunks
-    args = ["score", "plugin", "myplug:slow_conv", "--bench", "nb201", "--sample", "24", "--chunk-size", "2",
+
+
+@pytest.mark.parametrize("needs, function", [("arch", "slow_conv"), ("graph", "slow_graph"),
+                                             ("network", "slow_network")])
+def test_plugin_resumes_after_a_kill_with_the_values_of_an_uninterrupted_run(env, needs, function):
+    """SIGKILL mid-run (some chunks staged), then the same command: the verified chunks are kept (and the run
+    says which), the rest computed, and the values equal an uninterrupted run's of the same function."""
+    db, tmp, environ = env
+    args = ["score", "plugin", f"myplug:{function}", "--bench", "nb201", "--needs", needs, "--sample", "6",
+            "--chunk-size", "1", "--dataset", "cifar10", "--data", "synthetic", "--batch-size", "8", "--workers", "1",
             "--quiet"]
-    proc = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), *args],
-                            env={**environ, "PLUGIN_SLEEP": "0.3"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    staging = tmp / "cache" / "staging"
-    deadline = time.monotonic() + 120
-    while len(list(staging.glob("*/*.parquet"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
+    out = _cli(db, environ, *args, "--name", "uninterrupted")
+    assert out.returncode == 0, out.stderr
+    log = tmp / "calls.log"
+    proc = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), *args, "--name", "resumed"],
+                            env={**environ, "PLUGIN_SLEEP": "0.4", "PLUGIN_LOG": str(log)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while (not log.exists() or len(log.read_text().splitlines()) < 4) and time.monotonic() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+    os.killpg(proc.pid, signal.SIGKILL)   # in chunk 4: chunks 1-3 are staged
     proc.wait()
-    assert _rows(db, "SELECT count(*) FROM proxies WHERE proxy = 'slow_conv'")[0][0] == 0
-    out = _cli(db, {**environ, "PLUGIN_SLEEP": "0"}, *args)
+    assert _rows(db, "SELECT count(*) FROM proxies WHERE proxy = 'resumed'")[0][0] == 0
+    out = _cli(db, environ, *args, "--name", "resumed")
     assert out.returncode == 0, out.stderr
     assert "chunk(s) kept from an interrupted attempt" in out.stdout
-    assert _rows(db, "SELECT count(*) FROM proxies WHERE proxy = 'slow_conv'")[0][0] == 24
+    n_chunks, resumed = _rows(db, "SELECT n_chunks, resumed_chunks FROM proxy_runs WHERE source = 'user:resumed' "
+                                  "AND status = 'complete'")[0]
+    assert n_chunks == 6 and 3 <= len(resumed) < 6 and set(resumed) <= set(range(n_chunks))
+    values = {name: _rows(db, "SELECT arch_id, dataset, value, note FROM proxies WHERE proxy = ? "
+                              "ORDER BY arch_id, dataset", [name]) for name in ("uninterrupted", "resumed")}
+    assert len(values["resumed"]) == 6 and values["resumed"] == values["uninterrupted"]
+    assert all(v is not None for _, _, v, _ in values["resumed"])
 
 
 def test_graph_and_network_plugins_match_independent_numbers(env, monkeypatch):

@@ -87,7 +87,8 @@ def score_plugin(args, benches) -> int:
     selection = harness.Selection.sample(args.sample, args.seed) if args.sample else harness.Selection()
     for bench in benches:
         job = plugins.job(bench, name, target, needs, selection, label=label, chunk_size=args.chunk_size or 64,
-                          data=args.data, seed=args.seed, datasets=args.dataset, lower_is_better=lower)
+                          data=args.data, seed=args.seed, datasets=args.dataset, lower_is_better=lower,
+                          batch_size=args.batch_size or plugins.BATCH_SIZE)
         r = harness.score(job, args.db, executor=harness.executor.make(args.workers, args.scheduler),
                           progress=not args.quiet)
         resumed = f", {r.resumed_chunks} chunk(s) kept from an interrupted attempt" if r.resumed_chunks else ""

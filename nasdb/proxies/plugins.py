@@ -4,9 +4,10 @@
 architecture, ``FUNCTION(arch_key, spec)`` (``arch``: the canonical key and the space's decoded spec),
 ``FUNCTION(graph)`` (``graph``: the NASGraph networkx DiGraph of ``nasdb.score(..., return_graph=True)``,
 one per distinct graph of the benchmark's datasets) or ``FUNCTION(network, batch)`` (``network``: the
-torch network the benchmark trained, seeded per architecture as the zc family does, and a zc data batch
-``batch.x``/``batch.y`` of ``--data``). It returns a float, larger = better architecture unless the run
-says ``lower_is_better``. An exception or a non-finite result stores NULL with the reason in ``note``.
+torch network the benchmark trained and a data batch ``batch.x``/``batch.y`` of ``--data`` and
+``--batch-size``, exactly as the zc family builds them: ``nasdb.proxies.zc.family.network_and_batch``).
+It returns a float, larger = better architecture unless the run says ``lower_is_better``. An exception
+or a non-finite result stores NULL with the reason in ``note``.
 
 The run records the module, the function, the sha256 of the function's source and of its module's file,
 ``needs``, data and seed (all in the run key: editing the function makes a new run, not a resumed one).
@@ -30,6 +31,7 @@ from nasdb.errors import NasdbError
 FAMILY = "plugin"
 GROUP = "nasdb.proxies"
 NEEDS = ("arch", "graph", "network")
+BATCH_SIZE = 64  # images per batch of --needs network (``--batch-size``)
 
 
 def load(target: str) -> Callable:
@@ -59,7 +61,7 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
-def settings(target: str, needs: str, data: str | None = None, seed: int = 0, batch_size: int = 64,
+def settings(target: str, needs: str, data: str | None = None, seed: int = 0, batch_size: int = BATCH_SIZE,
              datasets: tuple[str, ...] | None = None, lower_is_better: bool = False) -> dict:
     """What decides a plug-in run's values: the code (hashed), what it is given, data and seed."""
     if needs not in NEEDS:
@@ -160,20 +162,10 @@ def compute_chunk(bench: str, items: list[tuple[int, str]], settings: dict) -> p
             from nasdb.proxies.zc import family as zc
 
             torch.set_num_threads(1)
-            datasets = tuple(settings.get("datasets") or space.datasets)
-            for g in zc._network_groups(bench, datasets, arch_key):
-                net = space.network(spec, g[0], seed=zc.seed_of(settings["seed"], bench, arch_key))
-                batch = _batch(space, settings, g[0], net)
+            for g, net, batch in zc.networks(bench, arch_key, settings.get("datasets") or space.datasets,
+                                              seed=settings["seed"], data=settings["data"],
+                                              batch_size=settings["batch_size"]):
                 emit(arch_id, g, _call(fn, net, batch))
     return pl.DataFrame(rows, schema={"arch_id": pl.Int64, "dataset": pl.String, "value": pl.Float64,
                                       "note": pl.String}).with_columns(proxy=pl.lit(settings["proxy"]))
 
-
-def _batch(space, settings: dict, dataset: str, net):
-    """The zc family's batch for ``dataset`` (same images for every arch of the run)."""
-    from nasdb.proxies.zc import data as datasources, family as zc, suite
-
-    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
-    seed = zc.seed_of(settings["seed"], settings["data"], dataset)
-    return datasources.for_task(zc._batch(settings["data"], settings["batch_size"], seed,
-                                          tuple(space.input_shape(dataset)), n_out), kind, n_out, seed)

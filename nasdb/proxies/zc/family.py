@@ -177,17 +177,36 @@ def _values(space, spec, arch_key: str, dataset: str, settings: dict) -> dict[st
     """Every requested proxy of one architecture's network on ``dataset``: one build, shared passes."""
     from nasdb.proxies.zc import suite
 
-    bench = space.bench
-    device = settings.get("device", "cpu")
-    net = space.network(spec, dataset, seed=seed_of(settings["seed"], bench, arch_key), device=device)
-    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
-    batch_seed = seed_of(settings["seed"], settings["data"], dataset)
     size_only = set(settings["proxies"]) <= set(registry.ANALYTIC)  # one image is enough to count
-    batch = datasources.for_task(_batch(settings["data"], 1 if size_only else settings["batch_size"], batch_seed,
-                                        tuple(space.input_shape(dataset)), n_out), kind, n_out, batch_seed)
-    batch = datasources.Batch(batch.x.to(device), batch.y.to(device))
-    return suite.compute(net, batch, settings["proxies"], seed=seed_of(settings["seed"], bench, arch_key, "zen"),
-                         loss_fn=datasources.LOSSES[kind])
+    net, batch = network_and_batch(space.bench, arch_key, dataset, settings["seed"], settings["data"],
+                                   1 if size_only else settings["batch_size"], settings.get("device", "cpu"))
+    return suite.compute(net, batch, settings["proxies"], seed=seed_of(settings["seed"], space.bench, arch_key, "zen"),
+                         loss_fn=datasources.LOSSES[space.task_kind(dataset)])
+
+
+def network_and_batch(bench: str, arch_key: str, dataset: str, seed: int = 0, data: str = DEFAULT_DATA,
+                      batch_size: int = DEFAULT_BATCH, device: str = "cpu") -> tuple:
+    """(network, batch) exactly as this family scores ``arch_key`` of ``bench`` on ``dataset``: the network
+    the benchmark trained with torch's default init seeded by ``seed_of(seed, bench, arch_key)``, and the
+    run's batch of ``data`` (the same images for every arch: ``seed_of(seed, data, dataset)``) with
+    targets shaped for the dataset's task, both on ``device``. Plug-ins with ``--needs network`` get these."""
+    from nasdb.proxies.zc import suite
+    from nasdb.spaces import get
+
+    space = get(bench)
+    net = space.network(space.parse(arch_key), dataset, seed=seed_of(seed, bench, arch_key), device=device)
+    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
+    batch_seed = seed_of(seed, data, dataset)
+    batch = datasources.for_task(_batch(data, batch_size, batch_seed, tuple(space.input_shape(dataset)), n_out),
+                                 kind, n_out, batch_seed)
+    return net, datasources.Batch(batch.x.to(device), batch.y.to(device))
+
+
+def networks(bench: str, arch_key: str, datasets: tuple[str, ...], **kw):
+    """Per group of ``datasets`` whose networks are identical (one build serves the group):
+    ``(group, network, batch)`` from :func:`network_and_batch` (``kw``: seed, data, batch_size, device)."""
+    for group in _network_groups(bench, tuple(datasets), arch_key):
+        yield (group, *network_and_batch(bench, arch_key, group[0], **kw))
 
 
 @lru_cache(maxsize=8)

@@ -47,8 +47,11 @@ PLUGIN = textwrap.dedent("""
         return graph.number_of_edges() + sum(w for _, _, w in graph.edges(data="weight", default=0.0))
 
     def slow_network(network, batch):
+        import torch
+
         _slowly()
-        out = network(batch.x)
+        with torch.no_grad():
+            out = network(batch.x)
         out = out[-1] if isinstance(out, tuple) else out
         return float(out.double().sum())
 """)
@@ -91,8 +94,9 @@ def test_arch_plugin_values_and_provenance(env):
     assert len(settings["function_sha256"]) == 64 and settings["needs"] == "arch"
 
 
-@pytest.mark.parametrize("needs, function", [("arch", "slow_conv"), ("graph", "slow_graph"),
-                                             ("network", "slow_network")])
+@pytest.mark.parametrize("needs, function", [("arch", "slow_conv"),
+                                             pytest.param("graph", "slow_graph", marks=pytest.mark.slow),
+                                             pytest.param("network", "slow_network", marks=pytest.mark.slow)])
 def test_plugin_resumes_after_a_kill_with_the_values_of_an_uninterrupted_run(env, needs, function):
     """SIGKILL mid-run (some chunks staged), then the same command: the verified chunks are kept (and the run
     says which), the rest computed, and the values equal an uninterrupted run's of the same function."""

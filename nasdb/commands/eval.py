@@ -25,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs")
     p.add_argument("--trials", type=int, help="search-simulation trials (default 500, the evaluator's)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--recompute", action="store_true",
+                   help="compute every row (default: copy stored rows computed from identical inputs, code and "
+                        "settings)")
     p.set_defaults(func=run)
 
 
@@ -38,11 +41,14 @@ def run(args) -> int:
     try:
         computed = compute(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
                            Settings(population=args.population, common=args.common, targets=args.targets,
-                                    bootstrap=args.bootstrap, seed=args.seed, **trials))
+                                    bootstrap=args.bootstrap, seed=args.seed, **trials),
+                           reuse_stored=not args.recompute)
     finally:
         con.close()
     with dbfile.writing(args.db) as con:
         summary = store_computed(con, computed)
     rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items())
-    print(f"{summary.run_id}: {rows} rows in {summary.seconds:.1f} s")
+    reused = (f"; {summary.reused} (target, proxy) evaluation(s) copied from stored rows with identical inputs"
+              if summary.reused else "")
+    print(f"{summary.run_id}: {rows} rows in {summary.seconds:.1f} s{reused}")
     return 0

@@ -118,7 +118,7 @@ def targets(gt: pl.DataFrame, which: str = "all") -> list[Target]:
     return [t for _, t in sorted(best.values(), key=lambda rt: rt[1].dataset)]
 
 
-def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
+def proxy_values(con: duckdb.DuckDBPyConnection, bench: str, only: list[str] | None = None) -> pl.DataFrame:
     """Proxy rows of ``bench`` (arch_id, dataset, proxy, source, value), plus the baselines: n_conv from
     archs and params/FLOPs from costs (source ``cost:<source>``).
 
@@ -126,19 +126,21 @@ def proxy_values(con: duckdb.DuckDBPyConnection, bench: str) -> pl.DataFrame:
     that is 20,001 of 423,624 cells (8x less memory). ``proxies`` shows only current runs, and
     ``run_id`` says which (evaluation rows record it).
     A run whose settings say ``direction: "min"`` (a user's lower-is-better import) is negated here, so
-    larger = better for every proxy from here on.
+    larger = better for every proxy from here on. ``only``: just these proxies and the baselines (less to read).
     """
+    named = "" if not only else "AND (p.proxy IN (SELECT unnest($only)) OR p.proxy IN (SELECT unnest($baselines))) "
     return store.frame(
         con, "WITH judged AS (SELECT DISTINCT arch_id FROM ground_truth WHERE bench = $bench) "
         "SELECT p.arch_id, p.dataset, p.proxy, p.source, "
         "CASE WHEN json_extract_string(r.settings, '$.direction') = 'min' THEN -p.value ELSE p.value END AS value, "
         "p.run_id FROM proxies p LEFT JOIN proxy_runs r USING (run_id) SEMI JOIN judged USING (arch_id) "
-        "WHERE p.bench = $bench "
+        f"WHERE p.bench = $bench {named}"
         "UNION ALL SELECT arch_id, '' AS dataset, 'n_conv' AS proxy, $baseline AS source, n_conv::DOUBLE AS value, "
         "NULL AS run_id FROM archs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND n_conv IS NOT NULL "
         "UNION ALL SELECT arch_id, dataset, lower(metric) AS proxy, 'cost:' || source AS source, value, NULL AS run_id "
         "FROM costs SEMI JOIN judged USING (arch_id) WHERE bench = $bench AND lower(metric) IN ('params', 'flops')",
-        {"bench": bench, "baseline": BASELINE_SOURCE})
+        {"bench": bench, "baseline": BASELINE_SOURCE,
+         **({"only": list(only), "baselines": list(BASELINES)} if only else {})})
 
 
 def for_dataset(proxies: pl.DataFrame, gt_dataset: str) -> dict[tuple[str, str], tuple[str, pl.DataFrame]]:

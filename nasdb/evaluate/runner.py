@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -111,7 +111,7 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
     for bench in benches(con, f.bench):
         ids = population.arch_ids(con, bench, pop)
         gt = pairing.ground_truth(con, bench, ids)
-        values = pairing.proxy_values(con, bench)
+        values = pairing.proxy_values(con, bench, f.proxies)
         if extra is not None:
             values = pl.concat([values, extra.filter(pl.col("bench") == bench)
                                 .select(values.columns[:-1], run_id=pl.lit(None, pl.Utf8))], how="vertical_relaxed")
@@ -360,7 +360,7 @@ def select(jobs: list[_Job], proxies: list[str] | None = None, sources: list[str
     def wanted(proxy: str, source: str) -> bool:
         return proxy in pairing.BASELINES or ((not proxies or proxy in proxies) and (not sources or source in sources))
 
-    return [_Job(j.bench, j.target, {k: p for k, p in j.proxies.items() if wanted(*k)}, j.runs) for j in jobs]
+    return [replace(j, proxies={k: p for k, p in j.proxies.items() if wanted(*k)}) for j in jobs]
 
 
 def compute(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,

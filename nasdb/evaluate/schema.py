@@ -111,8 +111,8 @@ def columns(table: str) -> tuple[str, ...]:
     con = duckdb.connect()
     try:
         con.execute(DDL)
-        return tuple(r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                               "ORDER BY ordinal_position", [table]).fetchall())
+        return tuple(r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_name = ? ORDER BY ordinal_position", [table]).fetchall())
     finally:
         con.close()
 

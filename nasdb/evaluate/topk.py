@@ -72,11 +72,13 @@ def _expected_best(x: np.ndarray, g: np.ndarray, k: int, cut: float) -> tuple[fl
 
 
 def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_is_better: bool,
-              x_sorted: np.ndarray | None = None, sorted_good: np.ndarray | None = None) -> TopK:
+              x_sorted: np.ndarray | None = None, sorted_good: np.ndarray | None = None,
+              ndcg_at_k: float | None = None) -> TopK:
     """Top-k scores of proxy ``x`` against ``goodness`` (ground truth oriented so larger = better).
 
     ``best_true`` and ``mean_true`` are reported in metric units (a loss stays a loss). ``x_sorted`` and
-    ``sorted_good`` (ascending) may be passed to share the sorts between several k.
+    ``sorted_good`` (ascending) and ``ndcg_at_k`` (from :func:`ndcgs`) may be passed to share the work
+    between several k.
     """
     n = int(x.size)
     if k > n:
@@ -93,24 +95,38 @@ def retrieval(x: np.ndarray, goodness: np.ndarray, k_spec: str, k: int, higher_i
     percentile = 100.0 * np.searchsorted(sorted_good, best, side="right") / n
     sign = 1.0 if higher_is_better else -1.0
     return TopK(k_spec, k, n, precision, sign * best_good, sign * mean_good, float(probs @ percentile),
-                ndcg(x, goodness, k), None)
+                ndcg(x, goodness, k) if ndcg_at_k is None else ndcg_at_k, None)
 
 
-def ndcg(x: np.ndarray, goodness: np.ndarray, k: int) -> float:
-    """nDCG@k of proxy ``x`` with the ground-truth percentile as gain (see the module docstring)."""
+def ndcgs(x: np.ndarray, goodness: np.ndarray, ks: list[int]) -> list[float]:
+    """nDCG@k of proxy ``x`` for each k, with the ground-truth percentile as gain (see the module
+    docstring); the ranks, sorts and tie groups are computed once for all k."""
     n = x.size
     gain = stats.rankdata(goodness) / n
     cum = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, n + 2)))])  # cum[i]: first i discounts
-    ideal = np.sort(gain)[::-1][:k] @ np.diff(cum[: k + 1])
+    ideal_order = np.sort(gain)[::-1]
     order = np.argsort(-x, kind="stable")
     xs, gs = x[order], gain[order]
     starts = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]]))
     ends = np.append(starts[1:], n)
     means = np.add.reduceat(gs, starts) / (ends - starts)
-    weights = cum[np.minimum(ends, k)] - cum[np.minimum(starts, k)]
-    return float(means @ weights / ideal)
+    out = []
+    for k in ks:
+        ideal = ideal_order[:k] @ np.diff(cum[: k + 1])
+        weights = cum[np.minimum(ends, k)] - cum[np.minimum(starts, k)]
+        out.append(float(means @ weights / ideal))
+    return out
+
+
+def ndcg(x: np.ndarray, goodness: np.ndarray, k: int) -> float:
+    """nDCG@k of proxy ``x`` (one k; :func:`ndcgs` for several)."""
+    return ndcgs(x, goodness, [k])[0]
 
 
 def all_retrievals(x: np.ndarray, goodness: np.ndarray, higher_is_better: bool) -> list[TopK]:
     x_sorted, sorted_good = np.sort(x), np.sort(goodness)
-    return [retrieval(x, goodness, spec, k, higher_is_better, x_sorted, sorted_good) for spec, k in k_specs(x.size)]
+    specs = k_specs(x.size)
+    shown = [k for _, k in specs if k <= x.size]
+    by_k = dict(zip(shown, ndcgs(x, goodness, shown))) if shown else {}
+    return [retrieval(x, goodness, spec, k, higher_is_better, x_sorted, sorted_good, by_k.get(k))
+            for spec, k in specs]

@@ -10,12 +10,13 @@ every task and labels the selection task's row ``selection`` (in-sample) and the
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import polars as pl
-from scipy.stats import kendalltau, spearmanr
+from scipy.stats import ConstantInputWarning, kendalltau, spearmanr
 
 from nasdb.errors import NasdbError
 from nasdb.evaluate import pairing
@@ -42,7 +43,10 @@ class Selection:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return float(spearmanr(x, y).statistic)
+    """Spearman rho; NaN (no warning on the user's terminal) for a constant candidate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstantInputWarning)
+        return float(spearmanr(x, y).statistic)
 
 
 def select(values: np.ndarray, candidates: list[ensemble.Member], goodness: np.ndarray, method: str,

@@ -5,12 +5,15 @@ Passes, each run only if a requested proxy needs it (``PASSES``):
 * weights (no forward): params, n_trainable_layers, l2_norm.
 * shapes: flops is counted from the Conv2d/Linear output sizes seen in whichever forward runs first
   (a one-image forward under ``no_grad`` in eval mode if no other pass runs).
-* codes: one forward under ``no_grad`` with hooks on the ReLUs: nwot's kernel and swap's patterns.
-* gradients: ONE forward with the input requiring grad, then (a) the input gradient of the summed
-  output -> jacov, epe_nas; (b) the loss gradient w.r.t. the Conv2d/Linear weights -> grad_norm, snip,
-  plain, and fisher (activations x their gradients, caught by hooks on the layer outputs); (c) if grasp
-  is asked, that gradient is taken with ``create_graph`` and differentiated once more (Hessian-gradient
-  product), which is exactly the reference's second pass on the same batch.
+* batch: ONE forward of the batch (recording for autograd only if a requested proxy differentiates;
+  the input requiring grad only for jacov/epe_nas) with hooks on the ReLUs (nwot's kernel, swap's
+  patterns) and on the Conv2d/Linear outputs (fisher), then (a) the input gradient of the summed
+  output -> jacov, epe_nas; (b) the loss gradient w.r.t. the Conv2d/Linear weights and the caught
+  outputs -> grad_norm, snip, plain, fisher (activations x their gradients); (c) if grasp is asked,
+  that gradient is taken with ``create_graph`` and differentiated once more (Hessian-gradient
+  product, double backward: cheaper here than forward-over-reverse, see docs/benchmarks.md). The
+  reference's grasp computes its g in a separate first pass; on the same init and batch it is this
+  same loss gradient, so here it is read from the one backward.
 * halves: two loss backward passes on the two halves of the batch -> zico.
 * first sample: a ``no_grad`` forward of the batch's first image -> meco (its definition is per image).
 * synflow: |weights|, BatchNorm bypassed, float64, an all-ones input; changes the weights.
@@ -41,14 +44,13 @@ ZEN_MIXUP = 0.01
 
 PASSES = {
     "weights": ("params", "n_trainable_layers", "l2_norm"),
-    "codes": ("nwot", "swap"),
-    "gradients": ("jacov", "epe_nas", "grad_norm", "snip", "plain", "grasp", "fisher"),
+    "batch": ("nwot", "swap", "jacov", "epe_nas", "grad_norm", "snip", "plain", "grasp", "fisher"),
     "halves": ("zico",),
     "first_sample": ("meco",),
     "synflow": ("synflow",),
     "zen": ("zen",),
 }
-_FORWARD_PASSES = ("codes", "gradients", "halves", "first_sample")
+_FORWARD_PASSES = ("batch", "halves", "first_sample")
 
 
 def weighted_layers(net: nn.Module) -> list[nn.Module]:
@@ -85,10 +87,8 @@ def compute(net: nn.Module, batch: Batch, names: list[str] | tuple[str, ...], se
             net.eval()
             net(batch.x[:1])
             net.train()
-    if "codes" in needed:
-        out.update(_codes(net, batch.x, want))
-    if "gradients" in needed:
-        out.update(_gradients(net, layers, batch, loss_fn, want))
+    if "batch" in needed:
+        out.update(_batch_pass(net, layers, batch, loss_fn, want))
     if "halves" in needed:
         out["zico"] = _zico(net, layers, batch, loss_fn)
     if "first_sample" in needed:
@@ -157,89 +157,95 @@ def _weights(net: nn.Module, layers: list[nn.Module], want: set[str]) -> dict[st
     return out
 
 
-def _codes(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
-    """nwot's kernel and swap's packed patterns from one forward with ReLU hooks."""
-    n = len(x)
-    kernel = np.zeros((n, n))
+def _batch_pass(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable,
+                want: set[str]) -> dict[str, float]:
+    """ONE forward of the batch for every proxy that reads it, recording for autograd only what a
+    requested proxy differentiates: hooks catch the ReLU codes (nwot, swap) and the Conv2d/Linear
+    outputs (fisher); then the input gradient of the summed output (jacov, epe_nas) and the loss
+    gradient w.r.t. the weights and the caught outputs (grad_norm, snip, plain, fisher). For grasp
+    that gradient is taken with ``create_graph`` and differentiated once more (Hessian-gradient
+    product): its g is the same loss gradient of the same network and batch, so grasp's first stage
+    costs nothing extra. Train mode, as the reference code: BatchNorm on batch statistics, so a
+    forward's values do not depend on which proxies ride on it."""
+    jac = bool(want & {"jacov", "epe_nas"})
+    weight_grads = bool(want & {"grad_norm", "snip", "plain", "grasp"})
+    fisher = "fisher" in want
+    n = len(batch.x)
+    kernel = np.zeros((n, n)) if "nwot" in want else None
     packed: list[np.ndarray] = []
+    acts: list[tuple[nn.Module, torch.Tensor]] = []
 
-    def hook(m, inputs, output):
+    def relu_hook(m, inputs, output):
         active = (inputs[0] > 0).reshape(n, -1)
         if "swap" in want and inputs[0].dim() == 4:  # swap reads ReLUs fed by feature maps
             packed.append(np.packbits(active.cpu().numpy(), axis=0).T)
-        if "nwot" not in want:
-            return
-        a = active.float()
-        ones = a.sum(1)
-        # agreements a a^T + (1 - a)(1 - a)^T = 2 a a^T + D - ones_i - ones_j: one matmul, exact in
-        # float32 (integer counts below 2^24 per layer), accumulated in float64
-        both = (a @ a.T).double()
-        kernel[:] += (2 * both + a.shape[1] - ones.double()[:, None] - ones.double()[None, :]).cpu().numpy()
+        if kernel is not None:
+            a = active.float()
+            ones = a.sum(1).double()
+            # agreements a a^T + (1 - a)(1 - a)^T = 2 a a^T + D - ones_i - ones_j: one matmul, exact in
+            # float32 (integer counts below 2^24 per layer), accumulated in float64
+            kernel[:] += (2 * (a @ a.T).double() + a.shape[1] - ones[:, None] - ones[None, :]).cpu().numpy()
 
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
-        with torch.no_grad():
-            net(x)
-    finally:
-        for h in handles:
-            h.remove()
-    out = {"nwot": measures.nwot(kernel) if "nwot" in want else math.nan,
-           "swap": measures.swap(packed) if "swap" in want else math.nan}
-    return {k: v for k, v in out.items() if k in want}
+    def layer_hook(m, inputs, output):
+        if output.requires_grad:
+            acts.append((m, output))
 
-
-def _gradients(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable,
-               want: set[str]) -> dict[str, float]:
-    """One forward; the input Jacobian, the loss gradient (with fisher's hooks) and, for grasp, the
-    Hessian-gradient product, all from that forward's graph."""
-    jac = bool(want & {"jacov", "epe_nas"})
-    second = "grasp" in want
-    catching = {"on": False}
-    fisher_terms: dict[int, float] = {}
-
-    def hook(m, inputs, output):
-        if not output.requires_grad:
-            return
-
-        def on_grad(grad, m=m, output=output):
-            if catching["on"]:
-                fisher_terms[id(m)] = fisher_terms.get(id(m), 0.0) + measures.fisher_layer(
-                    output.detach(), grad.detach(), m.weight.shape)
-        output.register_hook(on_grad)
-
-    handles = [m.register_forward_hook(hook) for m in layers] if "fisher" in want else []
+    handles = [m.register_forward_hook(relu_hook) for m in net.modules()
+               if isinstance(m, nn.ReLU) and want & {"nwot", "swap"}]
+    handles += [m.register_forward_hook(layer_hook) for m in layers] if fisher else []
     out: dict[str, float] = {}
+    # parameters record for autograd only if a weight or layer-output gradient is asked for
+    frozen = [p for p in net.parameters() if p.requires_grad] if not (weight_grads or fisher) else []
     try:
-        x = batch.x.clone().requires_grad_(jac)
-        net.zero_grad(set_to_none=True)
-        y = net(x)
+        for p in frozen:
+            p.requires_grad_(False)
+        x = batch.x.clone().requires_grad_(True) if jac else batch.x
+        with torch.set_grad_enabled(jac or weight_grads or fisher):
+            y = net(x)
+        if kernel is not None:
+            out["nwot"] = measures.nwot(kernel)
+        if "swap" in want:
+            out["swap"] = measures.swap(packed)
         if jac:
-            (jx,) = torch.autograd.grad(y.sum(), x, retain_graph=True)
+            (jx,) = torch.autograd.grad(y.sum(), x, retain_graph=weight_grads or fisher)
             jx = jx.reshape(len(jx), -1).cpu().numpy()
-            if "jacov" in want:
-                out["jacov"] = measures.jacov(jx)
-            if "epe_nas" in want:  # defined on class labels only
-                out["epe_nas"] = measures.epe_nas(jx, batch.y.cpu().numpy(), y.shape[-1]) \
-                    if batch.y.dim() == 1 and not batch.y.is_floating_point() else math.nan
-        if want & {"grad_norm", "snip", "plain", "grasp", "fisher"}:
-            weights = [m.weight for m in layers]
-            catching["on"] = True
-            raw = torch.autograd.grad(loss_fn(y, batch.y), weights, create_graph=second, allow_unused=True)
-            catching["on"] = False
-            grads = [torch.zeros_like(w) if g is None else g.detach() for w, g in zip(weights, raw)]
-            wd = [w.detach() for w in weights]
-            out.update(grad_norm=measures.grad_norm(grads), snip=measures.snip(wd, grads),
-                       plain=measures.plain(wd, grads), fisher=sum(fisher_terms.values()))
-            if second:
-                z = sum((g * r).sum() for g, r in zip(grads, raw) if r is not None)
-                hg = torch.autograd.grad(z, weights, allow_unused=True) if torch.is_tensor(z) and z.requires_grad \
-                    else [None] * len(weights)
-                out["grasp"] = measures.grasp(wd, [torch.zeros_like(w) if h is None else h for w, h in zip(wd, hg)])
+            out["jacov"] = measures.jacov(jx)
+            out["epe_nas"] = measures.epe_nas(jx, batch.y.cpu().numpy(), y.shape[-1]) \
+                if batch.y.dim() == 1 and not batch.y.is_floating_point() else math.nan  # class labels only
+        if weight_grads or fisher:
+            out.update(_loss_gradient(y, batch.y, loss_fn, layers if weight_grads else [], acts, want))
     finally:
         for h in handles:
             h.remove()
-        net.zero_grad(set_to_none=True)
+        for p in frozen:
+            p.requires_grad_(True)
     return {k: v for k, v in out.items() if k in want}
+
+
+def _loss_gradient(y: torch.Tensor, target: torch.Tensor, loss_fn: Callable, layers: list[nn.Module],
+                   acts: list[tuple[nn.Module, torch.Tensor]], want: set[str]) -> dict[str, float]:
+    """The loss gradient w.r.t. the ``layers``' weights and the caught layer outputs ``acts``, one
+    backward (a second one, through the first, for grasp)."""
+    second = "grasp" in want
+    weights = [m.weight for m in layers]
+    raw = torch.autograd.grad(loss_fn(y, target), weights + [a for _, a in acts], create_graph=second,
+                              allow_unused=True)
+    out: dict[str, float] = {}
+    if acts:
+        out["fisher"] = sum(measures.fisher_layer(a.detach(), g.detach(), m.weight.shape)
+                            for (m, a), g in zip(acts, raw[len(weights):]) if g is not None)
+    if not weights:
+        return out
+    raw = raw[:len(weights)]
+    grads = [torch.zeros_like(w) if g is None else g.detach() for w, g in zip(weights, raw)]
+    wd = [w.detach() for w in weights]
+    out.update(grad_norm=measures.grad_norm(grads), snip=measures.snip(wd, grads), plain=measures.plain(wd, grads))
+    if second:
+        z = sum((g * r).sum() for g, r in zip(grads, raw) if r is not None)
+        hg = torch.autograd.grad(z, weights, allow_unused=True) if torch.is_tensor(z) and z.requires_grad \
+            else [None] * len(weights)
+        out["grasp"] = measures.grasp(wd, [torch.zeros_like(w) if h is None else h for w, h in zip(wd, hg)])
+    return out
 
 
 def _zico(net: nn.Module, layers: list[nn.Module], batch: Batch, loss_fn: Callable) -> float:

@@ -24,7 +24,7 @@ from nasdb.nets import tnb101 as nets
 from nasdb.proxies import harness
 from nasdb.proxies.zc import data as datasources, family, registry, suite
 
-SIZED = ("nb201", "nb101", "tnb101_micro", "tnb101_macro")
+SIZED = ("nb201", "nb101", "tnb101_micro", "tnb101_macro", "nb301")
 SZ = "zc/naslib_nbsuitezero_early/zc_{}.json"
 # NASLib's classifier widths where they differ from the official configs (docs/networks.md)
 NASLIB_CLASSES = {"class_scene": 63, "class_object": 100}
@@ -53,19 +53,28 @@ def counted(space, keys: list[str], dataset: str) -> list[dict[str, float]]:
     return out
 
 
-def sample(space, n: int, seed: int) -> list[str]:
-    keys = list(space.enumerate())
+def held_keys(space, mirror) -> list[str]:
+    """Every arch of the space, or where it cannot be listed (NB301, ~1e18 cells) the ones nasdb holds:
+    Suite-Zero's 725."""
+    if space.enumerate is not None:
+        return list(space.enumerate())
+    records = json.loads((mirror / SZ.format("nasbench301")).read_text())["cifar10"]
+    return [space.key(space.parse(k)) for k in records]
+
+
+def sample(space, n: int, seed: int, mirror) -> list[str]:
+    keys = held_keys(space, mirror)
     return [keys[0], keys[-1]] + random.Random(seed).sample(keys, n)
 
 
 # (bench, random archs besides the first and the last, how many of them are built on the CPU: the rest
 # on the meta device, where a forward costs no arithmetic but the same module calls, ~0.5 s CPU each)
 @pytest.mark.parametrize("bench,n,n_real", [("nb201", 4, 6), ("nb101", 2, 1), ("tnb101_micro", 1, 0),
-                                            ("tnb101_macro", 1, 0)])
+                                            ("tnb101_macro", 1, 0), ("nb301", 2, 1)])
 def test_closed_form_equals_the_built_networks(cache, mirror, monkeypatch, bench, n, n_real):
     monkeypatch.setenv("NASDB_MIRROR", str(mirror))
     space = spaces.get(bench)
-    keys = sample(space, n, seed=12)
+    keys = sample(space, n, seed=12, mirror=mirror)
     for dataset in space.datasets:
         ours = counted(space, keys, dataset)
         for i, key in enumerate(keys):
@@ -129,6 +138,17 @@ def test_tnb101_params_equal_suite_zero(cache, mirror, bench):
         assert spearmanr(size.flops, flops).statistic > 0.999, (bench, task)
 
 
+def test_nb301_params_equal_suite_zero_with_naslib_bn(cache, mirror):
+    """Suite-Zero counted NASLib's NB301 model, whose cell-op BatchNorms have no scale/shift
+    (docs/networks.md): the same closed form with ``op_affine=False`` equals all 725 published counts."""
+    from nasdb.nets import darts
+
+    space = spaces.get("nb301")
+    records = json.loads(sources.verified_path(SZ.format("nasbench301"), cache, mirror).read_bytes())["cifar10"]
+    ours = [darts.size(space.parse(k), op_affine=False).params for k in records]
+    assert len(ours) == 725 and ours == [round(r["params"]["score"] * 1e6) for r in records.values()]
+
+
 def _encoder(space, key: str):
     spec = space.parse(key)
     return ((4, 1, 4, 1, 4), tuple(nets.MICRO_OPS[d] for d in spec)) if space.bench == "tnb101_micro" \
@@ -139,7 +159,7 @@ def test_build_jobs_cover_the_sized_spaces():
     for bench in SIZED:
         job = family.build_job(bench)
         assert job is not None and job.proxies == registry.ANALYTIC and job.selection.kind == "all", bench
-    assert family.build_job("nb301") is None  # no closed form: `nasdb score zc --all` builds its networks
+    assert family.build_job("nds_darts") is None  # no closed form: `nasdb score zc --all` builds its networks
 
 
 def test_build_job_stores_every_arch_through_the_harness(ingested, tmp_path):

@@ -19,7 +19,8 @@ import re
 import torch
 from torch import nn
 
-from nasdb.nets.layers import FactorizedReduce, Zero, relu_conv_bn
+from nasdb.nets.counting import Size, batchnorm, conv, global_pool, linear, out_size, pool, relu, total
+from nasdb.nets.layers import FactorizedReduce, Zero, factorized_reduce_size, relu_conv_bn, relu_conv_bn_size
 
 
 def dil_conv(c: int, kernel: int, stride: int, padding: int, dilation: int, affine: bool = True) -> nn.Sequential:
@@ -133,3 +134,71 @@ class NetworkCIFAR(nn.Module):
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1)
         return self.classifier(self.global_pooling(s1).flatten(1))
+
+
+# --- sizes in closed form (the builders above, counted by nasdb.nets.counting without building) ---
+
+def _dil_conv_size(c: int, kernel: int, stride: int, padding: int, dilation: int, side: int,
+                   affine: bool) -> tuple[Size, int]:
+    o = out_size(side, kernel, stride, padding, dilation)
+    return (relu(c, side * side) + conv(c, c, kernel, o * o, groups=c) + conv(c, c, 1, o * o)
+            + batchnorm(c, o * o, affine)), o
+
+
+def _sep_conv_size(c: int, kernel: int, stride: int, padding: int, dilation: int, side: int, affine: bool) -> Size:
+    first, o = _dil_conv_size(c, kernel, stride, padding, dilation, side, affine)
+    return first + _dil_conv_size(c, kernel, 1, padding, dilation, o, affine)[0]
+
+
+def op_size(name: str, c: int, stride: int, side: int, affine: bool = True) -> Size:
+    """:func:`op`'s size on a ``side`` x ``side`` input."""
+    if name == "none":
+        return Size()
+    if name == "skip_connect":
+        return Size() if stride == 1 else factorized_reduce_size(c, c, side, affine)[0]
+    m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)
+    pair = re.match(r"^conv_(\d)x1_1x\1$", name)
+    if pair:
+        k = int(pair.group(1))
+        o = out_size(side, k, stride, k // 2)
+        return (relu(c, side * side) + conv(c, c, (1, k), side * o) + conv(c, c, (k, 1), o * o)
+                + batchnorm(c, o * o, affine))
+    if not m:
+        raise ValueError(f"no DARTS-family op named {name!r}")
+    kind, k = m.group(1), int(m.group(2))
+    if kind in ("max_pool", "avg_pool"):
+        o = out_size(side, k, stride, k // 2 if k > 2 else 0)
+        return pool(c, o * o, k)
+    if kind == "conv":
+        return relu_conv_bn_size(c, c, k, side, stride, k // 2, affine)[0]
+    if kind == "sep_conv":
+        return _sep_conv_size(c, k, stride, k // 2, 1, side, affine)
+    if kind == "dil_conv":
+        return _dil_conv_size(c, k, stride, k - 1, 2, side, affine)[0]
+    return _sep_conv_size(c, k, stride, k - 1, 2, side, affine)
+
+
+def size(genotype, width: int = 32, layers: int = 8, num_classes: int = 10, stem_multiplier: int = 3,
+         op_affine: bool = True, side: int = 32) -> Size:
+    """:class:`NetworkCIFAR`'s size (no auxiliary head) on ``side`` x ``side`` images, from the shapes alone."""
+    c_curr = stem_multiplier * width
+    out = conv(3, c_curr, 3, side * side) + batchnorm(c_curr, side * side)
+    c_prev_prev, c_prev, c = c_curr, c_curr, width
+    side_prev_prev = side_prev = side
+    reduction_prev = False
+    for i in range(layers):
+        reduction = i in (layers // 3, 2 * layers // 3)
+        c = 2 * c if reduction else c
+        pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
+                         else (genotype.normal, genotype.normal_concat))
+        pre0 = (factorized_reduce_size(c_prev_prev, c, side_prev_prev)[0] if reduction_prev
+                else relu_conv_bn_size(c_prev_prev, c, 1, side_prev_prev)[0])
+        pre1 = relu_conv_bn_size(c_prev, c, 1, side_prev)[0]
+        side_out = side_prev // 2 if reduction else side_prev
+        ops = total(op_size(name, c, 2 if reduction and inp < 2 else 1, side_prev if inp < 2 else side_out, op_affine)
+                    for name, inp in pairs)
+        out = out + pre0 + pre1 + ops
+        reduction_prev = reduction
+        c_prev_prev, c_prev = c_prev, len(concat) * c
+        side_prev_prev, side_prev = side_prev, side_out
+    return out + global_pool(c_prev, side_prev * side_prev) + linear(c_prev, num_classes)

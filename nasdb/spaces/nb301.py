@@ -501,6 +501,21 @@ def network(g: Genotype, dataset: str | None = None, seed: int | None = None, de
     return build(lambda: NetworkCIFAR(g, width=NB301_WIDTH, layers=NB301_LAYERS, num_classes=10), seed, device)
 
 
+def sizes(arch_keys: list[str], dataset: str):
+    """Params, FLOPs and Conv2d/Linear layers of the archs' training networks, counted in closed form
+    (``nasdb.nets.darts.size``): no network is built."""
+    import numpy as np
+
+    from nasdb.errors import NasdbError
+    from nasdb.nets import darts
+    from nasdb.nets.counting import Size
+
+    if dataset != DATASET:
+        raise NasdbError(f"NB301 has only the dataset {DATASET!r} (got {dataset!r})")
+    counted = [darts.size(parse(k), width=NB301_WIDTH, layers=NB301_LAYERS, num_classes=10) for k in arch_keys]
+    return Size(*(np.array([getattr(s, f) for s in counted], dtype=np.int64) for f in ("params", "flops", "layers")))
+
+
 def _space():
     from nasdb.spaces.protocol import Space
 
@@ -516,7 +531,7 @@ def _space():
         cell_graph=cell_graph, neighbours=neighbours, dot=dot,
         surrogate=lambda g, dataset: surrogate(g, NB301_WIDTH, **SURROGATE_DEFAULTS),
         graph_of=lambda dataset: "", surrogate_settings={**SURROGATE_DEFAULTS, "width": NB301_WIDTH},
-        network=network,
+        network=network, sizes=sizes,
     )
 
 

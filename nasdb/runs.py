@@ -2,8 +2,9 @@
 
 Rules (the README's "Runs" section says the same):
 
-* A run's values go to ``proxy_values`` once, when the run is complete, and are never changed by
-  another run. ``current_runs`` points, per (bench, proxy, source), at the run ``proxies`` shows.
+* A run's values go to the history once, when the run is complete, and are never changed by
+  another run (stored compactly in ``run_values``/``run_notes`` under the run's number and a code per
+  (dataset, proxy) in ``value_series``; the ``proxy_values`` view shows them with names). ``current_runs`` points, per (bench, proxy, source), at the run ``proxies`` shows.
 * A complete run becomes current for its proxies in the transaction that stores it, unless the current
   run is *full* and the new one is not: a sample, an id list or a reference-mode run never displaces a
   full-space run (``scope`` in ``proxy_runs``). It stays queryable in ``proxy_values`` by its run_id,
@@ -125,6 +126,8 @@ def prune(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         gone = [r[0] for r in con.execute(
             "SELECT run_id FROM proxy_runs WHERE status = 'complete' "
             "AND run_id NOT IN (SELECT run_id FROM current_runs)").fetchall()]
-        n_rows = con.execute("DELETE FROM proxy_values WHERE run_id IN (SELECT unnest(?))", [gone]).fetchone()[0]
+        numbers = "(SELECT run_no FROM proxy_runs WHERE run_id IN (SELECT unnest(?)))"
+        n_rows = con.execute(f"DELETE FROM run_values WHERE run_no IN {numbers}", [gone]).fetchone()[0]
+        con.execute(f"DELETE FROM run_notes WHERE run_no IN {numbers}", [gone])
         con.execute("UPDATE proxy_runs SET status = 'pruned' WHERE run_id IN (SELECT unnest(?))", [gone])
     return len(gone), n_rows

@@ -60,13 +60,23 @@ CREATE TABLE IF NOT EXISTS costs (
     unit     VARCHAR,
     source   VARCHAR NOT NULL
 );
-CREATE TABLE IF NOT EXISTS proxy_values (
-    run_id   VARCHAR NOT NULL,          -- history: every value of every complete run; bench, source: proxy_runs
-    arch_id  BIGINT  NOT NULL,
+CREATE TABLE IF NOT EXISTS value_series (
+    series   INTEGER PRIMARY KEY,       -- a small code per (dataset, proxy): history stores numbers only
     dataset  VARCHAR NOT NULL,
-    proxy    VARCHAR NOT NULL,
-    value    DOUBLE,
-    note     VARCHAR
+    proxy    VARCHAR NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS value_series_names ON value_series (dataset, proxy);
+CREATE TABLE IF NOT EXISTS run_values (
+    run_no   INTEGER NOT NULL,          -- history, compact: proxy_runs.run_no, value_series.series (the
+    series   INTEGER NOT NULL,          -- `proxy_values` view joins the names back); never changed by another run
+    arch_id  BIGINT  NOT NULL,
+    value    DOUBLE
+);
+CREATE TABLE IF NOT EXISTS run_notes (
+    run_no   INTEGER NOT NULL,          -- the few values that carry a note (most have none)
+    series   INTEGER NOT NULL,
+    arch_id  BIGINT  NOT NULL,
+    note     VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS peer_proxies (
     bench    VARCHAR NOT NULL,          -- values published by others, replaced atomically by their ingest job
@@ -104,7 +114,8 @@ CREATE TABLE IF NOT EXISTS proxy_runs (
     n_chunks       INTEGER,
     resumed_chunks INTEGER[],           -- chunk numbers taken from verified staged parts of an earlier attempt
     executor       JSON,                -- where chunks were computed
-    merge_seconds  DOUBLE               -- time the merge held the database open for writing
+    merge_seconds  DOUBLE,              -- time the merge held the database open for writing
+    run_no         INTEGER              -- the run's number in run_values (unique, assigned when stored)
 );
 CREATE TABLE IF NOT EXISTS current_runs (
     bench    VARCHAR NOT NULL,          -- which run's values `proxies` shows, per proxy
@@ -130,12 +141,18 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-PROXIES_VIEW = """
+VIEWS = """
+CREATE VIEW IF NOT EXISTS proxy_values AS
+SELECT r.run_id, v.arch_id, s.dataset, s.proxy, v.value, n.note
+FROM run_values v JOIN proxy_runs r USING (run_no) JOIN value_series s USING (series)
+LEFT JOIN run_notes n USING (run_no, series, arch_id);
 CREATE VIEW IF NOT EXISTS proxies AS
-SELECT c.bench, v.arch_id, v.dataset, v.proxy, v.value, c.source, v.run_id, v.note
-FROM proxy_values v JOIN current_runs c ON v.run_id = c.run_id AND v.proxy = c.proxy
+SELECT c.bench, v.arch_id, s.dataset, s.proxy, v.value, c.source, c.run_id, n.note
+FROM current_runs c JOIN proxy_runs r USING (run_id) JOIN value_series s ON s.proxy = c.proxy
+JOIN run_values v ON v.run_no = r.run_no AND v.series = s.series
+LEFT JOIN run_notes n ON n.run_no = v.run_no AND n.series = v.series AND n.arch_id = v.arch_id
 UNION ALL
-SELECT bench, arch_id, dataset, proxy, value, source, run_id, note FROM peer_proxies
+SELECT bench, arch_id, dataset, proxy, value, source, run_id, note FROM peer_proxies;
 """
 
 PUBLIC_TABLES = ("benchmarks", "archs", "ground_truth", "costs", "proxies", "proxy_values", "current_runs",
@@ -165,13 +182,20 @@ def connect(db: str | Path | None = None, read_only: bool = False, create: bool 
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables, upgrade a database of the old model (a ``proxies`` table), create the view."""
+    """Create missing tables and views; upgrade databases of older models in place (once, in one transaction)."""
     con.execute(SCHEMA)
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'proxies'").fetchall()
     _add_missing_columns(con, "proxy_runs")
-    if kind and kind[0][0] == "BASE TABLE":
+    if _table_type(con, "proxies") == "BASE TABLE":
         _upgrade_proxies_table(con)
-    con.execute(PROXIES_VIEW)
+    if _table_type(con, "proxy_values") == "BASE TABLE":
+        _compact_history(con)
+    con.execute("CREATE UNIQUE INDEX IF NOT EXISTS proxy_runs_no ON proxy_runs (run_no)")
+    con.execute(VIEWS)
+
+
+def _table_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return row[0] if row else None
 
 
 def _schema_columns(table: str) -> dict[str, str]:
@@ -231,14 +255,15 @@ def _upgrade(db: str | Path | None, gaps: list[str]) -> None:
 
 
 def _upgrade_proxies_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Old model: one ``proxies`` table. Complete nasdb runs become history + pointer, peers go to peer_proxies;
-    rows of unfinished runs are dropped (they were never a complete value set)."""
+    """Oldest model: one ``proxies`` table. Complete nasdb runs become history + pointer, peers go to peer_proxies;
+    rows of unfinished runs are dropped (they were never a complete value set). The history lands in a
+    ``proxy_values`` table, which :func:`_compact_history` then compacts."""
     with transaction(con):
         con.execute("INSERT INTO peer_proxies SELECT bench, arch_id, dataset, proxy, value, source, run_id, note "
                     "FROM proxies WHERE source LIKE 'peer:%'")
         con.execute("INSERT INTO current_runs SELECT DISTINCT bench, proxy, source, run_id, now() FROM proxies "
                     "WHERE source NOT LIKE 'peer:%' AND run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete')")
-        con.execute("INSERT INTO proxy_values SELECT run_id, arch_id, dataset, proxy, value, note "
+        con.execute("CREATE TABLE proxy_values AS SELECT run_id, arch_id, dataset, proxy, value, note "
                     "FROM proxies SEMI JOIN current_runs USING (run_id, proxy)")
         con.execute("UPDATE proxy_runs r SET source = c.source, proxies = c.proxies FROM (SELECT run_id, "
                     "any_value(source) AS source, list(proxy ORDER BY proxy) AS proxies FROM current_runs GROUP BY run_id) c "
@@ -247,6 +272,22 @@ def _upgrade_proxies_table(con: duckdb.DuckDBPyConnection) -> None:
                     "AND coalesce(settings->>'mode', '') <> 'reference' THEN 'full' ELSE 'partial' END")
         con.execute("DELETE FROM proxy_runs WHERE status <> 'complete'")
         con.execute("DROP TABLE proxies")
+
+
+def _compact_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Previous model: history as a ``proxy_values`` table of strings per value. Number the runs, code the
+    (dataset, proxy) series, move the values to run_values/run_notes; ``proxy_values`` becomes a view."""
+    with transaction(con):
+        con.execute("UPDATE proxy_runs r SET run_no = n.run_no FROM (SELECT run_id, row_number() OVER "
+                    "(ORDER BY finished_at NULLS FIRST, run_id) AS run_no FROM proxy_runs) n WHERE r.run_id = n.run_id")
+        con.execute("INSERT INTO value_series SELECT row_number() OVER (ORDER BY dataset, proxy), dataset, proxy "
+                    "FROM (SELECT DISTINCT dataset, proxy FROM proxy_values)")
+        coded = ("FROM proxy_values v JOIN proxy_runs r ON r.run_id = v.run_id "
+                 "JOIN value_series s ON s.dataset = v.dataset AND s.proxy = v.proxy")
+        con.execute(f"INSERT INTO run_values SELECT r.run_no, s.series, v.arch_id, v.value {coded}")
+        con.execute(f"INSERT INTO run_notes SELECT r.run_no, s.series, v.arch_id, v.note {coded} WHERE v.note IS NOT NULL")
+        con.execute("DROP VIEW IF EXISTS proxies")
+        con.execute("DROP TABLE proxy_values")
 
 
 @contextlib.contextmanager

@@ -31,12 +31,12 @@ def small_db(tmp_path):
     con.execute("INSERT INTO ground_truth VALUES " + ", ".join(
         f"('toy', {i}, 'd', 'test', 'accuracy', 10, {50 + 7 * i % 11}, true, 'single_run', 'toy')" for i in range(6)))
     con.execute("INSERT INTO ground_truth VALUES ('toy', 0, 'd', 'test', 'loss', 10, 0.5, false, 'single_run', 'toy')")
-    con.execute("INSERT INTO proxy_values VALUES " + ", ".join(
-        f"('r1', {i}, '', 'p', {v}, NULL)" for i, v in
-        enumerate(["1.5", "'NaN'::DOUBLE", "NULL", "'inf'::DOUBLE", "-2", "3"])))
+    con.execute("INSERT INTO value_series VALUES (1, '', 'p')")
+    con.execute("INSERT INTO run_values VALUES " + ", ".join(
+        f"(1, 1, {i}, {v})" for i, v in enumerate(["1.5", "'NaN'::DOUBLE", "NULL", "'inf'::DOUBLE", "-2", "3"])))
     con.execute("INSERT INTO proxy_runs (run_id, proxy, bench, settings, code_version, started_at, seconds, n_archs, "
-                "status, source, proxies, scope) VALUES ('r1', 'p', 'toy', '{\"seed\": 1}', '0.1', now(), 1.5, 6, "
-                "'complete', 'nasdb', ['p'], 'full')")
+                "status, source, proxies, scope, run_no) VALUES ('r1', 'p', 'toy', '{\"seed\": 1}', '0.1', now(), 1.5, 6, "
+                "'complete', 'nasdb', ['p'], 'full', 1)")
     con.execute("INSERT INTO current_runs VALUES ('toy', 'p', 'nasdb', 'r1', now())")
     con.execute("INSERT INTO peer_proxies VALUES ('toy', 2, 'd', 'q', 0.5, 'peer:toy', 'ingest:toy:ab', NULL)")
     con.execute("INSERT INTO costs VALUES ('toy', 1, 'd', 'params', 0.25, 'M', 'toy')")

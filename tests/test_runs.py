@@ -214,6 +214,77 @@ def test_old_single_table_databases_are_upgraded(tmp_path):
             [("ok", "full", "nasdb", ["g"])]
 
 
+SESSION1_SCHEMA = """
+CREATE TABLE proxy_values (run_id VARCHAR NOT NULL, arch_id BIGINT NOT NULL, dataset VARCHAR NOT NULL,
+                           proxy VARCHAR NOT NULL, value DOUBLE, note VARCHAR);
+CREATE TABLE proxy_runs (run_id VARCHAR PRIMARY KEY, proxy VARCHAR NOT NULL, bench VARCHAR, settings JSON,
+    code_version VARCHAR, started_at TIMESTAMP, seconds DOUBLE, n_archs BIGINT, status VARCHAR, source VARCHAR,
+    proxies VARCHAR[], selection JSON, scope VARCHAR, run_key VARCHAR, finished_at TIMESTAMP, n_rows BIGINT,
+    n_chunks INTEGER, resumed_chunks INTEGER[], executor JSON, merge_seconds DOUBLE);
+CREATE TABLE current_runs (bench VARCHAR NOT NULL, proxy VARCHAR NOT NULL, source VARCHAR NOT NULL,
+                           run_id VARCHAR NOT NULL, since TIMESTAMP, PRIMARY KEY (bench, proxy, source));
+CREATE TABLE peer_proxies (bench VARCHAR NOT NULL, arch_id BIGINT NOT NULL, dataset VARCHAR NOT NULL,
+    proxy VARCHAR NOT NULL, value DOUBLE, source VARCHAR NOT NULL, run_id VARCHAR, note VARCHAR);
+CREATE VIEW proxies AS
+SELECT c.bench, v.arch_id, v.dataset, v.proxy, v.value, c.source, v.run_id, v.note
+FROM proxy_values v JOIN current_runs c ON v.run_id = c.run_id AND v.proxy = c.proxy
+UNION ALL SELECT bench, arch_id, dataset, proxy, value, source, run_id, note FROM peer_proxies;
+INSERT INTO proxy_runs (run_id, proxy, bench, status, source, proxies, scope, finished_at) VALUES
+    ('old', 'nasgraph', 'toy', 'complete', 'nasdb', ['g', 'h'], 'full', '2026-01-01'),
+    ('new', 'nasgraph', 'toy', 'complete', 'nasdb', ['g', 'h'], 'full', '2026-01-02');
+INSERT INTO proxy_values VALUES ('old', 1, 'c10', 'g', 1.0, NULL), ('old', 2, 'c10', 'g', NULL, 'undefined'),
+    ('new', 1, 'c10', 'g', 3.0, NULL), ('new', 2, 'c10', 'g', NULL, 'no path'), ('new', 1, '', 'h', 4.0, NULL),
+    ('new', 2, '', 'h', 5.0, NULL);
+INSERT INTO current_runs VALUES ('toy', 'g', 'nasdb', 'new', now()), ('toy', 'h', 'nasdb', 'new', now());
+INSERT INTO peer_proxies VALUES ('toy', 1, 'c10', 'w', 7.0, 'peer:x', 'ingest:x:1', NULL);
+"""
+
+
+def test_session1_history_table_is_compacted_and_readers_see_the_same_rows(tmp_path):
+    """A database whose history is a table of strings (the previous model) keeps working read-only, and its
+    first writer moves the history to run_values/run_notes without changing a row of proxies or proxy_values."""
+    import duckdb
+
+    path = tmp_path / "session1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(SESSION1_SCHEMA)
+    con.close()
+    proxies_sql = "SELECT * FROM proxies ORDER BY ALL"
+    history_sql = "SELECT * FROM proxy_values ORDER BY ALL"
+    con = store.connect(path, read_only=True)
+    before = con.execute(proxies_sql).fetchall(), con.execute(history_sql).fetchall()
+    con.close()
+    assert len(before[0]) == 5 and len(before[1]) == 6
+    with dbfile.writing(path) as con:
+        assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
+                                          "ORDER BY 1").fetchall()] == ["proxies", "proxy_values"]
+        assert (con.execute(proxies_sql).fetchall(), con.execute(history_sql).fetchall()) == before
+        assert con.execute("SELECT run_id, run_no FROM proxy_runs ORDER BY run_no").fetchall() == [("old", 1), ("new", 2)]
+        assert con.execute("SELECT count(*) FROM run_values").fetchone() == (6,)
+        assert con.execute("SELECT note FROM run_notes ORDER BY 1").fetchall() == [("no path",), ("undefined",)]
+        # a run stored after the upgrade gets the next number and reuses the existing series codes
+        _insert(con, "archs", pl.DataFrame({"bench": "toy", "arch_id": [1, 2], "arch_key": ["a1", "a2"]}))
+        harness.store_frame(con, harness.Job(family="import", bench="toy", proxies=("g",), settings={},
+                                             selection=harness.Selection.of_ids([1, 2])),
+                            pl.DataFrame({"arch_id": [1, 2], "dataset": "c10", "proxy": "g", "value": [8.0, None],
+                                          "note": [None, "again"]}))
+        assert con.execute("SELECT max(run_no), count(DISTINCT series) FROM run_values").fetchone() == (3, 2)
+        assert con.execute("SELECT arch_id, value, note FROM proxy_values v JOIN proxy_runs r USING (run_id) "
+                           "WHERE r.run_no = 3 ORDER BY 1").fetchall() == [(1, 8.0, None), (2, None, "again")]
+
+
+def test_notes_travel_with_their_values_through_staged_parts(toy):
+    """Most values carry no note and the history keeps notes apart; the ones that do must come back on the
+    right (arch, dataset, proxy) through the staged Parquet merge."""
+    noted = values(range(N)).with_columns(
+        note=pl.when((pl.col("arch_id") % 7 == 3) & (pl.col("proxy") == "q")).then(pl.lit("odd one")).otherwise(None))
+    harness.store_values(job(), noted, toy)
+    con = store.connect(toy, read_only=True)
+    got = con.execute("SELECT arch_id, proxy, note FROM proxies WHERE note IS NOT NULL ORDER BY ALL").fetchall()
+    assert got == [(i, "q", "odd one") for i in range(N) if i % 7 == 3]
+    assert con.execute("SELECT count(*) FROM proxies WHERE bench = 'toy'").fetchone() == (2 * N,)
+    con.close()
+
 # ---- opening the file: readers wait for writers, missing and damaged files -------------------------------
 
 HOLD = """

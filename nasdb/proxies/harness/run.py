@@ -140,16 +140,18 @@ def store_values(job: Job, values: pl.DataFrame, db=None) -> RunResult:
 
 def _merge(job: Job, db, key: str, folder: Path, run_id: str, about: dict, archs: list, parts: list[staging.Part],
            resumed: list[int], executor: dict) -> RunResult:
-    """Append the run's verified parts to proxy_values, record it and move the pointer: one short transaction."""
+    """Append the run's verified parts to the history, record it and move the pointer: one short transaction."""
     for p in parts:
         if staging.sha256(Path(p.path)) != p.sha256:
             raise NasdbError(f"staged part {p.path} changed after it was written; rerun to recompute it")
     n_rows, seconds = sum(p.rows for p in parts), sum(p.seconds for p in parts)
+    files = [p.path for p in parts]
+    series = _series(pl.scan_parquet(files))
     t0 = time.perf_counter()
     con = store.connect(db, create=False)
     try:
         current = _commit(con, job, run_id, key, about["started_at"], len(archs), n_rows, seconds, len(parts),
-                          resumed, executor, "read_parquet($files)", {"files": [p.path for p in parts]}, t0)
+                          resumed, executor, "read_parquet($files)", {"files": files}, series, t0)
     finally:
         dbfile.close_writer(con, db)
     lock_seconds = time.perf_counter() - t0
@@ -169,26 +171,45 @@ def store_frame(con, job: Job, values: pl.DataFrame, seconds: float = 0.0) -> Ru
     con.register("_harness_values", rows)
     try:
         current = _commit(con, job, run_id, key, started.isoformat(), len(archs), rows.height, seconds, 1, [],
-                          {"name": "in-memory", "workers": 1}, "_harness_values", {}, t0)
+                          {"name": "in-memory", "workers": 1}, "_harness_values", {}, _series(rows.lazy()), t0)
     finally:
         con.unregister("_harness_values")
     return RunResult(run_id, job.bench, len(archs), rows.height, seconds, 0, current, time.perf_counter() - t0)
 
 
+def _series(values: pl.LazyFrame) -> pl.DataFrame:
+    """The run's (dataset, proxy) series and how many notes each carries: worked out before the lock is taken."""
+    return values.group_by("dataset", "proxy").agg(notes=pl.col("note").count()).collect()
+
+
 def _commit(con, job: Job, run_id: str, key: str, started_at: str, n_archs: int, n_rows: int, seconds: float,
-            n_chunks: int, resumed: list[int], executor: dict, values_sql: str, params: dict, t0: float) -> list[str]:
-    """The one transaction that stores a run: its values, its proxy_runs row, the pointer, stale marks."""
+            n_chunks: int, resumed: list[int], executor: dict, values_sql: str, params: dict, series: pl.DataFrame,
+            t0: float) -> list[str]:
+    """The one transaction that stores a run: its values (numbers under a run number and series codes, notes
+    apart), its proxy_runs row, the pointer, stale marks."""
     with store.transaction(con):
         if con.execute("SELECT count(*) FROM proxy_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
             raise NasdbError(f"run {run_id} was stored meanwhile by another process running the same job")
-        con.execute(f"INSERT INTO proxy_values SELECT $run, arch_id, dataset, proxy, value, note FROM {values_sql}",
-                    {"run": run_id, **params})
+        run_no = con.execute("SELECT coalesce(max(run_no), 0) + 1 FROM proxy_runs").fetchall()[0][0]
+        con.register("_harness_series", series)
+        try:
+            con.execute("INSERT INTO value_series SELECT (SELECT coalesce(max(series), 0) FROM value_series) + "
+                        "row_number() OVER (ORDER BY dataset, proxy), dataset, proxy "
+                        "FROM _harness_series ANTI JOIN value_series USING (dataset, proxy)")
+        finally:
+            con.unregister("_harness_series")
+        con.execute(f"INSERT INTO run_values SELECT $run_no, s.series, v.arch_id, v.value FROM {values_sql} v "
+                    "JOIN value_series s USING (dataset, proxy)", {"run_no": run_no, **params})
+        if series["notes"].sum():
+            con.execute(f"INSERT INTO run_notes SELECT $run_no, s.series, v.arch_id, v.note FROM {values_sql} v "
+                        "JOIN value_series s USING (dataset, proxy) WHERE v.note IS NOT NULL", {"run_no": run_no, **params})
         con.execute(
             "INSERT INTO proxy_runs (run_id, proxy, bench, settings, code_version, started_at, seconds, n_archs, "
             "status, source, proxies, selection, scope, run_key, finished_at, n_rows, n_chunks, resumed_chunks, "
-            "executor, merge_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
+            "executor, merge_seconds, run_no) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
             [run_id, job.family, job.bench, json.dumps(job.settings, default=str), code_version(),
              datetime.fromisoformat(started_at).replace(tzinfo=None), seconds, n_archs, job.source,
              list(job.proxies), json.dumps(job.selection.as_json()), job.scope, key, n_rows, n_chunks,
-             resumed, json.dumps(executor), time.perf_counter() - t0])
+             resumed, json.dumps(executor), time.perf_counter() - t0, run_no])
         return runs.promote(con, run_id)

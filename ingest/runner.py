@@ -1,8 +1,9 @@
-"""Run ingest jobs atomically and idempotently.
+"""Run ingest jobs atomically and idempotently, holding the database only to write.
 
-Each job runs in one DuckDB transaction: its previous rows (what it OWNS) are deleted and its new
-rows inserted, so running it twice gives the same database and a failure or a kill mid-job leaves
-the previous content intact. Peer proxy rows get the run id ``ingest:<job>:<digest of its files>``.
+Each job first parses its files into an in-memory scratch database (:func:`compute_job`, reading only
+the rows its NEEDS own), then one short DuckDB transaction deletes its previous rows (what it OWNS) and
+inserts the new ones (:func:`write_job`), so running it twice gives the same database and a failure or
+a kill mid-job leaves the previous content intact. Peer proxy rows get the run id ``ingest:<job>:<digest of its files>``.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
+import pyarrow as pa
 
 from ingest import JOBS
-from nasdb import runs, sources, store
+from ingest.rows import insert
+from nasdb import config, dbfile, runs, sources, store
 from nasdb.errors import IngestError
 
 
@@ -35,25 +38,57 @@ def _record_sources(con: duckdb.DuckDBPyConnection, mod: ModuleType) -> None:
         )
 
 
-def run_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None,
-            mirror: Path | None = None) -> None:
-    """Fetch (verified) the job's files and replace its rows in one transaction."""
+def compute_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None,
+                mirror: Path | None = None) -> tuple[ModuleType, dict[str, pa.Table]]:
+    """Parse the job's verified files into its rows without writing to ``con`` (a read-only connection will do).
+
+    ``load`` runs against an in-memory scratch database holding the public schema and only the rows the
+    job's NEEDS own (the archs and ground truth it joins to), so a long parse never holds the file.
+    """
     mod = job(name)
     files = {p: sources.verified_path(p, cache, mirror) for p in mod.FILES}
-    for need in getattr(mod, "NEEDS", []):
-        owner = job(need)
-        table, pred = next(iter(owner.OWNS.items()))
-        if not con.execute(f"SELECT count(*) FROM {table} WHERE {pred}").fetchone()[0]:
-            raise IngestError(f"ingest job {name!r} needs job {need!r} to have run first (no rows in {table})")
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(store.SCHEMA)
+        for need in getattr(mod, "NEEDS", []):
+            for i, (table, pred) in enumerate(job(need).OWNS.items()):
+                rows = con.sql(f"SELECT * FROM {table} WHERE {pred}").to_arrow_table()
+                if i == 0 and rows.num_rows == 0:
+                    raise IngestError(f"ingest job {name!r} needs job {need!r} to have run first (no rows in {table})")
+                insert(scratch, table, rows)
+        before = _counts(scratch)
+        mod.load(scratch, files)
+        strays = [t for t, n in _counts(scratch).items() if n != before[t] and t not in mod.OWNS]
+        if strays:
+            raise IngestError(f"ingest job {name!r} wrote to {strays[0]}, a table it does not OWN")
+        return mod, {t: scratch.sql(f"SELECT * FROM {t} WHERE {pred}").to_arrow_table() for t, pred in mod.OWNS.items()}
+    finally:
+        scratch.close()
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+
+
+def write_job(con: duckdb.DuckDBPyConnection, mod: ModuleType, rows: dict[str, pa.Table]) -> None:
+    """Replace the job's rows (what it OWNS) with ``rows`` in one short transaction; mark results that used
+    the rows it replaced stale."""
     with store.transaction(con):
         for table, pred in mod.OWNS.items():
             con.execute(f"DELETE FROM {table} WHERE {pred}")
-        mod.load(con, files)
+            insert(con, table, rows[table])
         _record_sources(con, mod)
         if "peer_proxies" in mod.OWNS:
             # peer values are identified by the files they came from, so results can tell when they change
             con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [_peer_run_id(mod)])
-            runs.mark_stale(con)
+        runs.mark_stale(con)
+
+
+def run_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None,
+            mirror: Path | None = None) -> None:
+    """Fetch (verified) the job's files and replace its rows in one transaction, on a writer ``con``."""
+    write_job(con, *compute_job(con, name, cache, mirror))
 
 
 def _peer_run_id(mod: ModuleType) -> str:
@@ -62,17 +97,45 @@ def _peer_run_id(mod: ModuleType) -> str:
     return f"ingest:{mod.NAME}:{files}"
 
 
+def _ordered(names: list[str] | None) -> list[str]:
+    """The named jobs (default: all) in dependency order; unknown names fail before anything runs."""
+    wanted = names or JOBS
+    for n in wanted:
+        job(n)
+    return [n for n in JOBS if n in wanted]
+
+
 def run_jobs(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, cache: Path | None = None,
              mirror: Path | None = None, progress: bool = True) -> list[str]:
     """Run the named jobs (default: all) in dependency order, with a progress bar."""
     from tqdm import tqdm
 
-    wanted = names or JOBS
-    for n in wanted:
-        job(n)  # validate names before doing anything
-    ordered = [n for n in JOBS if n in wanted]
+    ordered = _ordered(names)
     bar = tqdm(ordered, desc="ingest", unit="job", disable=not progress)
     for n in bar:
         bar.set_postfix_str(n)
         run_job(con, n, cache, mirror)
+    return ordered
+
+
+def ingest(db: str | Path | None = None, names: list[str] | None = None, cache: Path | None = None,
+           mirror: Path | None = None, progress: bool = True) -> list[str]:
+    """:func:`run_jobs` for a database file: each job parses from a read-only connection (other readers keep
+    working; the file is not held), then holds the writer only for its one short transaction."""
+    from tqdm import tqdm
+
+    ordered = _ordered(names)
+    if not config.db_path(db).is_file():
+        with dbfile.writing(db, create=True):
+            pass
+    bar = tqdm(ordered, desc="ingest", unit="job", disable=not progress)
+    for n in bar:
+        bar.set_postfix_str(n)
+        con = dbfile.open_reader(db)
+        try:
+            computed = compute_job(con, n, cache, mirror)
+        finally:
+            con.close()
+        with dbfile.writing(db) as con:
+            write_job(con, *computed)
     return ordered

@@ -48,7 +48,7 @@ def evaluate_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
 def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path | None = None,
           progress: bool = True) -> float:
     """Build (or refresh) the whole database; return the wall seconds it took."""
-    from ingest.runner import run_jobs
+    from ingest.runner import ingest
 
     t0 = time.perf_counter()
     timings: list[tuple[str, str]] = []
@@ -61,8 +61,7 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
                         (f"step_peak_rss_mb:{name}", f"{peak_mb:.0f}")])
 
     step("fetch", sources.fetch_all, None, cache, mirror, progress)
-    with dbfile.writing(db, create=True) as con:
-        step("ingest", run_jobs, con, None, cache, mirror, progress)
+    step("ingest", ingest, db, None, cache, mirror, progress)
     step("score", score_all, db, progress)
     with dbfile.writing(db) as con:
         step("evaluate", evaluate_all, con, progress)

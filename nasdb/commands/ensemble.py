@@ -24,13 +24,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nasdb import store
+    from nasdb import dbfile, store
     from nasdb.errors import NasdbError
     from nasdb.proxies import ensemble, stored_values
 
     timer = stored_values.Timer()
     members = ensemble.parse_members(args.proxies)
-    con = store.connect(args.db)
+    con = store.connect(args.db, read_only=True)  # aggregate read-only, then hold the writer only to store
     try:
         taken = con.execute("SELECT DISTINCT r.proxy FROM proxies p JOIN proxy_runs r USING (run_id) "
                             "WHERE p.bench = ? AND p.proxy = ? AND r.proxy <> ?",
@@ -39,9 +39,10 @@ def run(args) -> int:
             raise NasdbError(f"ensemble name {args.name!r} is already a {args.bench} proxy; choose another name")
         rows = ensemble.ensemble_rows(con, args.name, args.bench, members, args.method, args.dataset)
         s = ensemble.settings(args.bench, members, args.method, args.dataset)
-        rid = stored_values.store_run(con, ensemble.FAMILY, args.bench, s, rows, timer())
     finally:
         con.close()
+    with dbfile.writing(args.db) as con:
+        rid = stored_values.store_run(con, ensemble.FAMILY, args.bench, s, rows, timer())
     per = ", ".join(f"{d or 'data-free'}: {n}" for d, n in rows.group_by("dataset").len().sort("dataset").iter_rows())
     print(f"{args.name} ({args.method} of {', '.join(map(str, members))}) on {args.bench}: {per} archs (run {rid})")
     return 0

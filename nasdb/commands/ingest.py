@@ -1,4 +1,4 @@
-"""nasdb ingest: load verified sources into the database, one transaction per job."""
+"""nasdb ingest: load verified sources into the database, one short transaction per job (parsed before it)."""
 from __future__ import annotations
 
 from ingest import JOBS  # a plain list of names
@@ -14,10 +14,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ingest.runner import run_jobs
-    from nasdb import dbfile
+    from ingest.runner import ingest
 
-    with dbfile.writing(args.db, create=True) as con:
-        done = run_jobs(con, args.jobs or None)
+    done = ingest(args.db, args.jobs or None)
     print(f"ingested: {', '.join(done)}")
     return 0

@@ -20,16 +20,16 @@ def run(args) -> int:
     import json
     from datetime import datetime, timezone
 
-    from nasdb import spaces, store
+    from nasdb import dbfile, spaces, store
     from nasdb.search import table
     from nasdb.search.results import code_version
     from nasdb.similarity import landscape
     from nasdb.similarity.index import ITERATIONS, indexed
 
     chosen = [spaces.get(args.bench)] if args.bench else spaces.all_spaces()
-    con = store.connect(args.db, create=False)
+    results = []
+    con = store.connect(args.db, read_only=True)  # compute read-only, then hold the writer only to store
     try:
-        con.execute(landscape.DDL)
         for space in chosen:
             datasets = [args.dataset] if args.dataset else [
                 d for d in space.datasets if table.target(con, space.bench, d, "valid")][:1]
@@ -39,22 +39,25 @@ def run(args) -> int:
                 settings = {"value": t.sources["valid"], "wl_iterations": ITERATIONS, "k": args.k,
                             "code_version": code_version()}
                 rows = rows.with_columns(bench=store_lit(space.bench), dataset=store_lit(dataset))
-                with store.transaction(con):
-                    con.execute("DELETE FROM landscape WHERE bench = ? AND dataset = ?", [space.bench, dataset])
-                    con.execute("DELETE FROM landscape_summary WHERE bench = ? AND dataset = ?", [space.bench, dataset])
-                    con.register("_landscape", rows.to_arrow())
-                    con.execute("INSERT INTO landscape BY NAME SELECT * FROM _landscape")
-                    con.unregister("_landscape")
-                    con.execute("INSERT INTO landscape_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                [space.bench, dataset, summary["n"], summary["spearman_neighbours"],
-                                 summary["pearson_neighbours"], summary["spearman_wl_knn"], summary["k"],
-                                 summary["mean_neighbours"], json.dumps(settings),
-                                 datetime.now(timezone.utc).replace(tzinfo=None)])
-                print(f"{space.bench}/{dataset}: {summary['n']:,} archs, Spearman(value, neighbour mean) "
-                      f"{_f(summary['spearman_neighbours'])} (avg {summary['mean_neighbours']:.1f} neighbours), "
-                      f"Spearman(value, WL {args.k}-NN mean) {_f(summary['spearman_wl_knn'])}")
+                results.append((space.bench, dataset, rows, summary, settings))
     finally:
         con.close()
+    with dbfile.writing(args.db) as con, store.transaction(con):
+        con.execute(landscape.DDL)
+        for bench, dataset, rows, summary, settings in results:
+            con.execute("DELETE FROM landscape WHERE bench = ? AND dataset = ?", [bench, dataset])
+            con.execute("DELETE FROM landscape_summary WHERE bench = ? AND dataset = ?", [bench, dataset])
+            con.register("_landscape", rows.to_arrow())
+            con.execute("INSERT INTO landscape BY NAME SELECT * FROM _landscape")
+            con.unregister("_landscape")
+            con.execute("INSERT INTO landscape_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [bench, dataset, summary["n"], summary["spearman_neighbours"], summary["pearson_neighbours"],
+                         summary["spearman_wl_knn"], summary["k"], summary["mean_neighbours"], json.dumps(settings),
+                         datetime.now(timezone.utc).replace(tzinfo=None)])
+    for bench, dataset, _, summary, _ in results:
+        print(f"{bench}/{dataset}: {summary['n']:,} archs, Spearman(value, neighbour mean) "
+              f"{_f(summary['spearman_neighbours'])} (avg {summary['mean_neighbours']:.1f} neighbours), "
+              f"Spearman(value, WL {args.k}-NN mean) {_f(summary['spearman_wl_knn'])}")
     return 0
 
 

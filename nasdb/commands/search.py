@@ -47,7 +47,7 @@ def _algo_settings(args) -> dict:
 
 
 def run(args) -> int:
-    from nasdb import spaces, store
+    from nasdb import dbfile, spaces, store
     from nasdb.search import results, table
     from nasdb.search.replay import curves, replay
     from nasdb.search.table import SearchError
@@ -56,7 +56,7 @@ def run(args) -> int:
         raise SearchError(f"--seeds must be at least 1, got {args.seeds}")
     space = spaces.get(args.bench)
     settings = _algo_settings(args)
-    con = store.connect(args.db, read_only=args.no_store, create=False)
+    con = store.connect(args.db, read_only=True)  # replay read-only (readers keep working), then store briefly
     try:
         t = table.load(con, args.bench, args.dataset, args.test_dataset, args.proxy, args.proxy_source,
                        flops=args.flops_metric if args.algo == "autoshrink" and settings.get("flops_weight", 0.1) != 0
@@ -64,9 +64,12 @@ def run(args) -> int:
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         r = replay(t, space, args.algo, args.budget, seeds, settings, args.time_budget, progress=True)
         s = results.settings_of(r, args.dataset, args.test_dataset or args.dataset, args.proxy, seeds)
-        rid, written = (results.run_id(s), False) if args.no_store else results.write(con, r, s)
     finally:
         con.close()
+    rid, written = results.run_id(s), False
+    if not args.no_store:
+        with dbfile.writing(args.db) as con:
+            rid, written = results.write(con, r, s)
     c = curves(r)
     final = {k: v[-1] for k, v in c.items()}
     print(f"{rid}: {args.algo} on {args.bench}/{args.dataset}, {len(seeds)} seeds x {args.budget} queries"

@@ -198,7 +198,7 @@ def staged_trials(X: np.ndarray, y: np.ndarray, names: list[str], s: Settings,
 
     key = hashlib.sha256(f"{s.run_id()}:{_data_digest(X, y, names)}".encode()).hexdigest()
     folder = staging.run_dir(config.cache_dir(), f"predict-{key}")
-    staging.start(folder, key, {"settings": asdict(s)})
+    claim = staging.start(folder, key, {"settings": asdict(s)})  # held while fitting: `runs prune` keeps the folder
     units = _units(s)
     parts = {i: staging.verified(folder, key, i, f"{n}:{seed}") for i, (n, seed) in enumerate(units)}
     resumed = sum(p is not None for p in parts.values())
@@ -213,6 +213,7 @@ def staged_trials(X: np.ndarray, y: np.ndarray, names: list[str], s: Settings,
             parts[i] = staging.write_part(folder, key, i, f"{n}:{seed}", row, time.perf_counter() - started)
             bar.update(1)
     bar.close()
+    claim.close()
     return pl.concat([pl.read_parquet(parts[i].path) for i in range(len(units))]), resumed, folder
 
 

@@ -64,11 +64,16 @@ def compute_chunk(bench: str, chunk: list[tuple[int, str]], settings: dict) -> p
 
 def score(con: duckdb.DuckDBPyConnection, bench: str, progress: bool = True) -> tuple[str, int, float]:
     """Compute and store every architecture's features; returns (run id, rows, seconds)."""
+    rows, s, seconds = compute(con, bench)
+    return stored_values.store_run(con, FAMILY, bench, s, rows, seconds), rows.height, seconds
+
+
+def compute(con: duckdb.DuckDBPyConnection, bench: str) -> tuple[pl.DataFrame, dict, float]:
+    """Every architecture's features, their settings and the seconds it took (reads only: ``con`` may be
+    read-only, so ``nasdb score graf`` holds the writer only to store them)."""
     timer = stored_values.Timer()
     archs = con.execute("SELECT arch_id, arch_key FROM archs WHERE bench = ? ORDER BY arch_id", [bench]).fetchall()
     if not archs:
         raise NasdbError(f"no {bench} architectures in the database; run `nasdb ingest` first")
     s = settings(bench, archs[0][1])
-    rows = compute_chunk(bench, archs, s)
-    rid = stored_values.store_run(con, FAMILY, bench, s, rows, timer())
-    return rid, rows.height, timer()
+    return compute_chunk(bench, archs, s), s, timer()

@@ -128,6 +128,7 @@ def ingest(db: str | Path | None = None, names: list[str] | None = None, cache: 
     if not config.db_path(db).is_file():
         with dbfile.writing(db, create=True):
             pass
+    dbfile.open_reader(db).close()  # a damaged file is one line before any work
     bar = tqdm(ordered, desc="ingest", unit="job", disable=not progress)
     for n in bar:
         bar.set_postfix_str(n)

@@ -241,8 +241,8 @@ INSERT INTO peer_proxies VALUES ('toy', 1, 'c10', 'w', 7.0, 'peer:x', 'ingest:x:
 
 
 def test_session1_history_table_is_compacted_and_readers_see_the_same_rows(tmp_path):
-    """A database whose history is a table of strings (the previous model) keeps working read-only, and its
-    first writer moves the history to run_values/run_notes without changing a row of proxies or proxy_values."""
+    """A database whose history is a table of strings (the previous model): its first opener (a reader too)
+    moves the history to run_values/run_notes without changing a row of proxies or proxy_values."""
     import duckdb
 
     path = tmp_path / "session1.duckdb"
@@ -251,10 +251,14 @@ def test_session1_history_table_is_compacted_and_readers_see_the_same_rows(tmp_p
     con.close()
     proxies_sql = "SELECT * FROM proxies ORDER BY ALL"
     history_sql = "SELECT * FROM proxy_values ORDER BY ALL"
-    con = store.connect(path, read_only=True)
+    con = duckdb.connect(str(path), read_only=True)  # as the previous nasdb read it
     before = con.execute(proxies_sql).fetchall(), con.execute(history_sql).fetchall()
     con.close()
     assert len(before[0]) == 5 and len(before[1]) == 6
+    assert "table run_values" in store.schema_gaps(duckdb.connect(str(path), read_only=True))
+    con = store.connect(path, read_only=True)  # today's reader upgrades it once, then reads the same rows
+    assert (con.execute(proxies_sql).fetchall(), con.execute(history_sql).fetchall()) == before
+    con.close()
     with dbfile.writing(path) as con:
         assert [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
                                           "ORDER BY 1").fetchall()] == ["proxies", "proxy_values"]

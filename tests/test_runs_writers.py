@@ -42,15 +42,15 @@ JOBS = {
                    "SELECT count(*) FROM proxies WHERE bench = 'tnb101_micro' AND proxy LIKE 'graf_%'"),
     "search": (["search", "--algo", "random", "--bench", "nb201", "--dataset", "cifar10-valid", "--budget", "10",
                 "--seeds", "2"], "nasdb.search.replay", "replay", "SELECT count(*) FROM search_runs"),
-    "ensemble": (["ensemble", "ens", "--bench", "nb201", "--dataset", "cifar10", "--proxies",
-                  "synflow@peer:graf,nwot@peer:graf"],
+    "ensemble": (["ensemble", "ens", "--bench", "tnb101_micro", "--proxies", "graf_trainable,-graf_count_skip_connect"],
                  "nasdb.proxies.ensemble", "ensemble_rows", "SELECT count(*) FROM proxies WHERE proxy = 'ens'"),
     "ensemble-search": (["ensemble-search", "--select", "tnb101_micro:class_scene", "--candidates",
-                         "synflow@peer:graf,nwot@peer:graf,params@peer:graf", "--max-size", "2", "--report",
-                         "tnb101_micro", "--store", "es"], "nasdb.evaluate.ensemble_search", "search",
+                         "graf_trainable,graf_depth,graf_width", "--max-size", "2", "--report", "tnb101_micro",
+                         "--store", "es"], "nasdb.evaluate.ensemble_search", "search",
                         "SELECT count(*) FROM proxies WHERE proxy = 'es'"),
-    "predict": (["predict", "--bench", "nb201", "--dataset", "cifar10-valid", "--features", "zc", "--train-sizes",
-                 "10,20", "--seeds", "2", "--model", "ridge", "--quiet"], "nasdb.evaluate.predictors", "staged_trials",
+    "predict": (["predict", "--bench", "tnb101_micro", "--dataset", "class_scene", "--features", "graph",
+                 "--train-sizes", "10,20", "--seeds", "2", "--model", "ridge", "--quiet"],
+                "nasdb.evaluate.predictors", "staged_trials",
                 "SELECT count(*) FROM predictor_results"),
     "landscape": (["landscape", "--bench", "tnb101_micro", "--dataset", "class_scene"], "nasdb.similarity.landscape",
                   "smoothness", "SELECT count(*) FROM landscape_summary"),
@@ -58,8 +58,13 @@ JOBS = {
 
 
 @pytest.fixture(scope="module")
-def source_db(ingested):
-    return ingested("nb201", "tnb101", "graf")
+def source_db(ingested, tmp_path_factory):
+    """NB201 + TNB101 + GRAF's files, and nasdb's own graf_* features of the TNB101 micro cells (ensemble members)."""
+    db = tmp_path_factory.mktemp("writers") / "source.duckdb"
+    shutil.copy(ingested("nb201", "tnb101", "graf"), db)
+    subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(db), "score", "graf", "--bench", "tnb101_micro"],
+                   check=True, capture_output=True)
+    return db
 
 
 @pytest.mark.slow

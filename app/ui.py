@@ -118,8 +118,8 @@ def choose(label: str, options: list, key: str, **kw):
 
 
 def warn_stale(frame: pl.DataFrame) -> None:
-    """Say so when stored evaluation rows were computed from proxy runs that are no longer current."""
+    """Say so when stored evaluation rows were computed from proxy runs or ground truth no longer current."""
     n = int(frame["stale"].fill_null(True).sum()) if "stale" in frame.columns else 0
     if n:
-        st.warning(f"{n} of these {frame.height} rows are stale: a proxy's current run changed after they were "
-                   "computed (marked 'stale' below). Re-run `nasdb eval` to refresh them.")
+        st.warning(f"{n} of these {frame.height} rows are stale: a proxy's current run or the ground truth changed "
+                   "after they were computed (marked 'stale' below). Re-run `nasdb eval` to refresh them.")

@@ -79,9 +79,14 @@ def write_job(con: duckdb.DuckDBPyConnection, mod: ModuleType, rows: dict[str, p
             con.execute(f"DELETE FROM {table} WHERE {pred}")
             insert(con, table, rows[table])
         _record_sources(con, mod)
+        # peer values and ground truth are identified by the files they came from, so results can tell
+        # when they change
         if "peer_proxies" in mod.OWNS:
-            # peer values are identified by the files they came from, so results can tell when they change
-            con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [_peer_run_id(mod)])
+            con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [_ingest_run_id(mod)])
+        if "ground_truth" in mod.OWNS:
+            con.execute("DELETE FROM ground_truth_versions WHERE ingested_by = ?", [mod.NAME])
+            con.execute("INSERT INTO ground_truth_versions SELECT DISTINCT bench, source, ?, ? FROM ground_truth "
+                        f"WHERE {mod.OWNS['ground_truth']}", [_ingest_run_id(mod), mod.NAME])
         runs.mark_stale(con)
 
 
@@ -91,7 +96,7 @@ def run_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None
     write_job(con, *compute_job(con, name, cache, mirror))
 
 
-def _peer_run_id(mod: ModuleType) -> str:
+def _ingest_run_id(mod: ModuleType) -> str:
     manifest = sources.manifest()
     files = hashlib.sha256("".join(sorted(manifest[p].sha256 for p in mod.FILES)).encode()).hexdigest()[:12]
     return f"ingest:{mod.NAME}:{files}"

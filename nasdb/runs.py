@@ -10,9 +10,10 @@ Rules (the README's "Runs" section says the same):
   full-space run (``scope`` in ``proxy_runs``). It stays queryable in ``proxy_values`` by its run_id,
   and ``nasdb runs use RUN_ID`` makes it current on purpose. :func:`retire` (``nasdb proxy remove``)
   drops a pointer and nothing else: the proxy stops showing, its runs stay.
-* Evaluation rows record their inputs (``inputs``: ``proxy@source#run_id`` of every proxy used) and the
-  ground-truth source; whenever a pointer moves (a run, ``runs use``, a peer re-ingest) rows whose
-  inputs are no longer all current get ``stale = true`` in the same transaction. ``nasdb build``
+* Evaluation rows record their inputs (``inputs``: ``proxy@source#run_id`` of every proxy used and
+  ``ground_truth@source#version`` of the ground truth, its ingest job and the digest of that job's files);
+  whenever a pointer moves (a run, ``runs use``, a re-ingest of peer values or of ground truth whose
+  files changed) rows whose inputs are no longer all current get ``stale = true`` in the same transaction. ``nasdb build``
   re-evaluates stale rows at its end, so a build never leaves any.
 """
 from __future__ import annotations
@@ -25,15 +26,24 @@ from nasdb.errors import NasdbError
 
 RANK = {"full": 2, "partial": 1}
 
-# every input a result row may name, as it reads today: own current runs and peer ingests
+# every input a result row may name, as it reads today: own current runs, peer ingests, ground-truth ingests
 CURRENT_INPUTS = """
 SELECT bench, proxy || '@' || source || '#' || run_id AS input FROM current_runs
 UNION SELECT DISTINCT bench, proxy || '@' || source || '#' || coalesce(run_id, '') FROM peer_proxies
+UNION SELECT bench, 'ground_truth@' || source || '#' || version FROM ground_truth_versions
 """
 
 
 def input_key(proxy: str, source: str, run_id: str | None) -> str:
     return f"{proxy}@{source}#{run_id or ''}"
+
+
+def ground_truth_input(con: duckdb.DuckDBPyConnection, bench: str, source: str) -> str | None:
+    """``ground_truth@source#version`` of the ground truth an ingest job wrote (None for ground truth written
+    otherwise, e.g. by hand: nothing to compare it with later)."""
+    row = con.execute("SELECT version FROM ground_truth_versions WHERE bench = ? AND source = ?",
+                      [bench, source]).fetchall()
+    return input_key("ground_truth", source, row[0][0]) if row else None
 
 
 def promote(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:

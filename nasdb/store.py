@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS ground_truth (
     aggregation      VARCHAR NOT NULL,  -- mean_over_seeds, single_run, max_over_epochs, ...
     source           VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ground_truth_versions (
+    bench       VARCHAR NOT NULL,       -- which files the ground truth of (bench, source) came from: results
+    source      VARCHAR NOT NULL,       -- judged against an older version are stale
+    version     VARCHAR NOT NULL,       -- ingest:<job>:<digest of its files' sha256>
+    ingested_by VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS costs (
     bench    VARCHAR NOT NULL,
     arch_id  BIGINT  NOT NULL,

@@ -82,8 +82,8 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
     stored = stored.with_columns(stale=pl.col("stale").fill_null(True) if "stale" in stored.columns else pl.lit(True))
     n_stale = int(stored["stale"].sum())
     if n_stale:
-        source += (f"; {n_stale} STALE row(s): a proxy's current run changed since they were computed, "
-                   "re-run `nasdb eval`")
+        source += (f"; {n_stale} STALE row(s): a proxy's current run or the ground truth changed since they "
+                   "were computed, re-run `nasdb eval`")
     table = _grouped(con, bench, t, population_name, common, stored.select(COLUMNS), proxies, sources, bootstrap,
                      seed)
     return table, source

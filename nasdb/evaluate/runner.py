@@ -21,7 +21,7 @@ import polars as pl
 import scipy
 
 from nasdb import __version__, store
-from nasdb.runs import input_key, mark_stale
+from nasdb.runs import ground_truth_input, input_key, mark_stale
 from nasdb.evaluate import bias, correlation, pairing, population, reuse, schema, search, topk
 from nasdb.evaluate.errors import EvaluationError
 
@@ -92,10 +92,13 @@ class _Job:
     target: pairing.Target
     proxies: dict[tuple[str, str], pairing.Pairs]
     runs: dict[tuple[str, str], str | None]  # (proxy, source) -> proxies.run_id of its values
+    gt_input: str | None = None              # the ground truth's ingest version (runs.ground_truth_input)
 
     def inputs(self, keys) -> list[str]:
-        """proxy@source#run_id of the given proxies that come from a run (baselines from archs/costs do not)."""
-        return sorted(input_key(p, src, self.runs[(p, src)]) for p, src in keys if self.runs[(p, src)] is not None)
+        """proxy@source#run_id of the given proxies that come from a run (baselines from archs/costs do not),
+        and the version of the ground truth judged against."""
+        used = [input_key(p, src, self.runs[(p, src)]) for p, src in keys if self.runs[(p, src)] is not None]
+        return sorted(used + ([self.gt_input] if self.gt_input else []))
 
 
 def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population, which: str,
@@ -137,7 +140,7 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
             if within is not None:
                 pairs = {key: p.subset(within) for key, p in pairs.items()}
             if pairs:
-                jobs.append(_Job(bench, t, pairs, runs))
+                jobs.append(_Job(bench, t, pairs, runs, ground_truth_input(con, bench, t.gt_source)))
     if f.dataset and f.dataset not in seen_datasets:
         raise EvaluationError(f"unknown dataset {f.dataset!r}; datasets with ground truth: "
                               f"{', '.join(sorted(seen_datasets)) or 'none'}")

@@ -214,6 +214,66 @@ def test_old_single_table_databases_are_upgraded(tmp_path):
             [("ok", "full", "nasdb", ["g"])]
 
 
+SCORER = """
+import sys
+import polars as pl
+from nasdb.proxies import harness
+
+db, name = sys.argv[1:]
+
+def compute_chunk(bench, chunk, settings):
+    if chunk[0][0] >= 20:  # the first chunk is staged: wait here (to be killed, or for the test's go)
+        print("staged", flush=True)
+        sys.stdin.readline()
+    return pl.DataFrame({"arch_id": [a for a, _ in chunk], "dataset": "", "proxy": "p",
+                         "value": [float(a) for a, _ in chunk], "note": None})
+
+job = harness.Job(family=name, bench="toy", proxies=("p",), settings={}, compute_chunk=compute_chunk, chunk_size=20)
+print("done", harness.score(job, db, progress=False).run_id, flush=True)
+"""
+
+
+def test_prune_removes_abandoned_staging_folders_and_never_a_running_jobs(toy, tmp_path):
+    """Two real scoring processes stage their first chunk: one is SIGKILLed (its folder is abandoned), the
+    other keeps running. `nasdb runs prune` removes the first folder only; the running job then completes."""
+    staging_dir = Path(os.environ["NASDB_CACHE"]) / "staging"
+
+    def scorer(name: str) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, "-c", SCORER, str(toy), name], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "staged", p.stderr.read()
+        return p
+
+    killed = scorer("killedfam")
+    (killed_dir,) = staging_dir.iterdir()
+    killed.kill()
+    killed.wait()
+    running = scorer("runningfam")
+    try:
+        (running_dir,) = set(staging_dir.iterdir()) - {killed_dir}
+        assert [p.name for p in sorted(running_dir.glob("chunk-*"))] == ["chunk-000000.json", "chunk-000000.parquet"]
+        before = {p: p.read_bytes() for p in running_dir.iterdir()}
+        pruned = _nasdb("--db", str(toy), "runs", "prune")
+        assert pruned.returncode == 0, pruned.stderr
+        assert "removed 1 abandoned staging folder" in pruned.stdout and str(killed_dir) in pruned.stdout
+        assert not killed_dir.exists()
+        assert {p: p.read_bytes() for p in running_dir.iterdir()} == before
+        running.stdin.write("go\n")
+        running.stdin.flush()
+        out, err = running.communicate(timeout=120)
+    finally:
+        running.kill()
+    assert running.returncode == 0, err
+    run_id = out.split()[-1]
+    con = store.connect(toy, read_only=True)
+    assert con.execute("SELECT count(*), sum(value) FROM proxies WHERE run_id = ?", [run_id]).fetchone() == \
+        (N, float(sum(range(N))))
+    assert con.execute("SELECT resumed_chunks FROM proxy_runs WHERE run_id = ?", [run_id]).fetchone() == ([],)
+    con.close()
+    assert not running_dir.exists()  # merged: its folder is gone too
+    again = _nasdb("--db", str(toy), "runs", "prune")
+    assert "removed 0 abandoned staging folder" in again.stdout
+
 SESSION1_SCHEMA = """
 CREATE TABLE proxy_values (run_id VARCHAR NOT NULL, arch_id BIGINT NOT NULL, dataset VARCHAR NOT NULL,
                            proxy VARCHAR NOT NULL, value DOUBLE, note VARCHAR);

@@ -10,7 +10,8 @@ def register(sub) -> None:
             "  nasdb runs list --bench nb201\n"
             "  nasdb runs show nasgraph:nb201:fast:1a2b3c4d-20261201T220000\n"
             "  nasdb runs use  nasgraph:nb201:reference:5e6f7a8b-20261201T221500   # its values become current\n"
-            "  nasdb runs prune                      # delete the values of runs current for no proxy\n")
+            "  nasdb runs prune                      # delete the values of runs current for no proxy, and the\n"
+            "                                        # staging folders of runs killed before they completed\n")
     p.add_argument("action", choices=["list", "show", "use", "prune"])
     p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the run (show, use)")
     p.add_argument("--bench", help="only runs of this benchmark (list)")
@@ -46,4 +47,11 @@ def run(args) -> int:
         else:
             n_runs, n_rows = runs.prune(con)
             print(f"pruned {n_runs} run(s), {n_rows} value rows")
+    if args.action == "prune":
+        from nasdb import config
+        from nasdb.proxies.harness import staging
+
+        gone = staging.prune(config.cache_dir())
+        print(f"removed {len(gone)} abandoned staging folder(s) (runs killed before they completed)"
+              + "".join(f"\n  {p}" for p in gone))
     return 0

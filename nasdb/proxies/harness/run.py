@@ -100,7 +100,7 @@ def score(job: Job, db=None, executor: Executor | None = None, progress: bool = 
         raise NasdbError(f"family {job.family!r} gives no compute_chunk; use harness.store_values")
     executor = executor or InProcess()
     archs, key, folder, run_id, about = _plan(job, db)
-    staging.start(folder, run_id, about)
+    claim = staging.start(folder, run_id, about)  # held until merged: `runs prune` leaves this folder alone
     chunks = [archs[i:i + job.chunk_size] for i in range(0, len(archs), job.chunk_size)]
     digests = [digest(c) for c in chunks]
     parts = {}
@@ -118,8 +118,11 @@ def score(job: Job, db=None, executor: Executor | None = None, progress: bool = 
         parts[part.index] = part
         bar.update(len(chunks[part.index]))
     bar.close()
-    return _merge(job, db, key, folder, run_id, about, archs, [parts[i] for i in range(len(chunks))], resumed,
-                  executor.describe())
+    try:
+        return _merge(job, db, key, folder, run_id, about, archs, [parts[i] for i in range(len(chunks))], resumed,
+                      executor.describe())
+    finally:
+        claim.close()
 
 
 def store_values(job: Job, values: pl.DataFrame, db=None) -> RunResult:
@@ -133,9 +136,12 @@ def store_values(job: Job, values: pl.DataFrame, db=None) -> RunResult:
     rows = checked(values, task)
     content = str(rows.hash_rows().sum())
     archs, key, folder, run_id, about = _plan(job, db, extra_key=content)
-    staging.start(folder, run_id, about)
-    part = staging.write_part(folder, run_id, 0, digest(archs), rows, 0.0)
-    return _merge(job, db, key, folder, run_id, about, archs, [part], [], {"name": "in-memory", "workers": 1})
+    claim = staging.start(folder, run_id, about)
+    try:
+        part = staging.write_part(folder, run_id, 0, digest(archs), rows, 0.0)
+        return _merge(job, db, key, folder, run_id, about, archs, [part], [], {"name": "in-memory", "workers": 1})
+    finally:
+        claim.close()
 
 
 def _merge(job: Job, db, key: str, folder: Path, run_id: str, about: dict, archs: list, parts: list[staging.Part],

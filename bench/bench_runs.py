@@ -5,11 +5,13 @@ An observer process asks the kernel (fcntl F_GETLK, no lock taken: ``nasdb.dbfil
 - ``score``:  ``nasdb score nasgraph --bench nb101`` (423,624 cells, 3.4 M values) on a copy of --db;
 - ``eval``:   ``nasdb eval --bench nb201 --bootstrap 100 --trials 50`` on a copy of --nb201-db;
 - ``ingest``: ``nasdb ingest naswot`` on the same copy.
-Then ``staging`` compares, for the 3.4 M NB101 values just stored, the harness's way (104 checksummed
-Parquet parts written outside the database + one merge transaction) with the old direct way (one
-transaction per chunk into the database, the file held throughout). Prints Markdown for docs/benchmarks.md.
+Then, for the 3.4 M NB101 values just stored, the time and CPU the database is held by today's merge
+(staged Parquet parts -> compact history), by the previous merge (a history table of strings per value)
+and by the oldest direct way (one transaction per chunk into the database, the file held throughout),
+and the CPU of typical readers of ``proxies``. Prints Markdown for docs/benchmarks.md.
 
     NASDB_MIRROR=../shared/benchdata .venv/bin/python bench/bench_runs.py --db NB101.duckdb --nb201-db NB201.duckdb
+    ... --quick     # validation: NB201 only, ~1-2 minutes
 """
 from __future__ import annotations
 
@@ -59,44 +61,85 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def staging_vs_direct(db: Path, workdir: Path) -> dict:
-    """The same 3.4 M rows written the harness's way and the old way (per-chunk transactions)."""
+LEGACY = "CREATE TABLE legacy_values (run_id VARCHAR, arch_id BIGINT, dataset VARCHAR, proxy VARCHAR, value DOUBLE, note VARCHAR)"
+
+
+def staging_vs_direct(db: Path, workdir: Path, bench: str) -> dict:
+    """The same rows (the bench's current nasdb values) stored three ways, each on a fresh copy of ``db``:
+    ``merge``: the harness's own merge (nasdb.proxies.harness.run._merge: staged Parquet parts -> compact
+    run_values, pointer, stale marks), ``strings``: the previous merge (the parts appended to a history table
+    of strings per value), ``direct``: the oldest way (one transaction per 4,096-arch chunk, file held)."""
     import polars as pl
 
+    from nasdb.proxies import harness
+    from nasdb.proxies.harness import run as harness_run
     from nasdb.proxies.harness import staging
 
     con = store.connect(db, read_only=True)
-    values = store.frame(con, "SELECT arch_id, dataset, proxy, value, note FROM proxies WHERE bench = 'nb101' "
-                              "AND source = 'nasdb'")
+    values = store.frame(con, "SELECT arch_id, dataset, proxy, value, note FROM proxies WHERE bench = ? "
+                              "AND source = 'nasdb' AND run_id LIKE 'nasgraph:%'", [bench])
+    archs = con.execute("SELECT arch_id, arch_key FROM archs WHERE bench = ? ORDER BY arch_id", [bench]).fetchall()
     con.close()
-    ids = values["arch_id"].unique().sort()
+    ids = [a for a, _ in archs]
     chunks = [ids[i:i + 4096] for i in range(0, len(ids), 4096)]
     out = {"rows": values.height, "chunks": len(chunks)}
-    folder = workdir / "parts"
-    folder.mkdir()
-    t = time.perf_counter()
-    parts = [staging.write_part(folder, "bench", i, "-", values.filter(pl.col("arch_id").is_in(c.to_list())), 0.0)
-             for i, c in enumerate(chunks)]
-    out["stage_seconds"] = time.perf_counter() - t
-    out["stage_mb"] = sum(Path(p.path).stat().st_size for p in parts) / 2**20
-    for name in ("staged", "direct"):
+    job = harness.Job(family="bench", bench=bench, proxies=tuple(values["proxy"].unique().sort()), settings={})
+    for name in ("merge", "strings", "direct"):
+        folder = workdir / f"parts-{name}"
+        t = time.perf_counter()
+        claim = staging.start(folder, "bench-run", {"started_at": "2026-12-02T00:00:00+00:00"})
+        parts = [staging.write_part(folder, "bench-run", i, "-", values.filter(pl.col("arch_id").is_in(c)), 0.0)
+                 for i, c in enumerate(chunks)] if name != "direct" else []
+        out["stage_seconds"] = out.get("stage_seconds") or time.perf_counter() - t
+        out["stage_mb"] = out.get("stage_mb") or sum(Path(p.path).stat().st_size for p in parts) / 2**20
         target = workdir / f"{name}.duckdb"
         shutil.copy(db, target)
+        dbfile.close_writer(store.connect(target, create=False), target)  # any schema upgrade: not timed
         t, cpu0 = time.perf_counter(), _cpu()
-        con = store.connect(target, create=False)
-        if name == "staged":
-            with store.transaction(con):
-                con.execute("INSERT INTO proxy_values SELECT 'bench-run', arch_id, dataset, proxy, value, note "
-                            "FROM read_parquet(?)", [[p.path for p in parts]])
+        if name == "merge":
+            harness_run._merge(job, target, "bench-key", folder, "bench-run", {"started_at": "2026-12-02T00:00:00"},
+                               archs, parts, [], {"name": "bench"})
         else:
-            for c in chunks:
+            con = store.connect(target, create=False)
+            con.execute(LEGACY)
+            if name == "strings":
                 with store.transaction(con):
-                    con.register("_chunk", values.filter(pl.col("arch_id").is_in(c.to_list())))
-                    con.execute("INSERT INTO proxy_values SELECT 'bench-run', arch_id, dataset, proxy, value, note "
-                                "FROM _chunk")
-                    con.unregister("_chunk")
-        dbfile.close_writer(con, target)
+                    con.execute("INSERT INTO legacy_values SELECT 'bench-run', arch_id, dataset, proxy, value, note "
+                                "FROM read_parquet(?)", [[p.path for p in parts]])
+            else:
+                for c in chunks:
+                    with store.transaction(con):
+                        con.register("_chunk", values.filter(pl.col("arch_id").is_in(c)))
+                        con.execute("INSERT INTO legacy_values SELECT 'bench-run', arch_id, dataset, proxy, value, "
+                                    "note FROM _chunk")
+                        con.unregister("_chunk")
+            dbfile.close_writer(con, target)
         out[f"{name}_held"], out[f"{name}_cpu"] = time.perf_counter() - t, _cpu() - cpu0
+        claim.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        target.unlink()
+    return out
+
+
+def readers(db: Path, bench: str) -> dict:
+    """CPU seconds of typical readers of ``proxies`` (best of 3): what evaluation and export read."""
+    from nasdb import export
+    from nasdb.evaluate import pairing
+
+    con = store.connect(db, read_only=True)
+    out = {}
+    for name, fn in {"eval's read (pairing.proxy_values)": lambda: pairing.proxy_values(con, bench).height,
+                     "export --wide query": lambda: store.frame(con, export.wide_query(con, bench)).height,
+                     "SELECT * FROM proxies (bench)": lambda: store.frame(con, "SELECT * FROM proxies WHERE bench = ?",
+                                                                          [bench]).height}.items():
+        best = None
+        for _ in range(3):
+            t, cpu0 = time.perf_counter(), _cpu()
+            fn()
+            run = (time.perf_counter() - t, _cpu() - cpu0)
+            best = run if best is None or run[1] < best[1] else best
+        out[name] = best
+    con.close()
     return out
 
 
@@ -104,30 +147,46 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path, required=True, help="a database with NB101 ingested (not scored)")
     ap.add_argument("--nb201-db", type=Path, required=True, help="a database with nb201 + naswot ingested")
+    ap.add_argument("--quick", action="store_true",
+                    help="validate the script in ~1 minute: NB201 only (score, eval, ingest; merge comparison on "
+                         "its 500,000 values); --db is not used")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = {**os.environ, "NASDB_CACHE": str(work / "cache"), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
         nb101, nb201 = work / "nb101.duckdb", work / "nb201.duckdb"
-        shutil.copy(args.db, nb101)
         shutil.copy(args.nb201_db, nb201)
-        commands = {"score nasgraph --bench nb101": (nb101, ["score", "nasgraph", "--bench", "nb101", "--quiet"]),
-                    "score nasgraph --bench nb201": (nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"]),
+        commands = {"score nasgraph --bench nb201": (nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"]),
                     "eval --bench nb201": (nb201, ["eval", "--bench", "nb201", "--bootstrap", "100", "--trials", "50"]),
                     "ingest naswot": (nb201, ["ingest", "naswot"])}
+        if not args.quick:
+            shutil.copy(args.db, nb101)
+            commands = {"score nasgraph --bench nb101": (nb101, ["score", "nasgraph", "--bench", "nb101", "--quiet"]),
+                        **commands}
+        for db in {db for db, _ in commands.values()}:  # an older schema is upgraded here, not while observed
+            dbfile.close_writer(store.connect(db, create=False), db)
         rows = {}
         for name, (db, argv) in commands.items():
             rows[name] = observe(db, argv, env)
             print(name, rows[name], flush=True)
-        staged = staging_vs_direct(nb101, work)
+        merged_db, bench = (nb201, "nb201") if args.quick else (nb101, "nb101")
+        os.environ["NASDB_CACHE"] = env["NASDB_CACHE"]
+        staged = staging_vs_direct(merged_db, work, bench)
+        read = readers(merged_db, bench)
     print(f"load average {os.getloadavg()[0]:.1f}\n")
     print("| command | wall | write lock held (total) | longest hold | holds |\n|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| `nasdb {name}` | {r['wall']:.1f} s | {r['held_total']:.2f} s | {r['held_max']:.2f} s | {r['n_holds']} |")
-    print(f"\nstaging {staged['rows']:,} rows in {staged['chunks']} parts: {staged['stage_seconds']:.2f} s outside the "
-          f"database ({staged['stage_mb']:.1f} MB of Parquet); merge holds the file {staged['staged_held']:.2f} s "
-          f"({staged['staged_cpu']:.2f} s CPU); the old direct way (one transaction per chunk) holds it "
-          f"{staged['direct_held']:.2f} s ({staged['direct_cpu']:.2f} s CPU)")
+    print(f"\n{staged['rows']:,} {bench} values, {staged['chunks']} parts ({staged['stage_seconds']:.2f} s to stage, "
+          f"{staged['stage_mb']:.1f} MB of Parquet, outside the database):\n")
+    print("| stored as | database held | CPU while held |\n|---|---|---|")
+    for name, label in (("merge", "compact history (today's merge: run_values + series codes)"),
+                        ("strings", "history of strings per value (the previous merge)"),
+                        ("direct", "direct, one transaction per chunk (the oldest way)")):
+        print(f"| {label} | {staged[name + '_held']:.2f} s | {staged[name + '_cpu']:.2f} s |")
+    print(f"\nreaders of `proxies` on {bench} (best of 3):\n\n| reader | wall | CPU |\n|---|---|---|")
+    for name, (wall, cpu) in read.items():
+        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s |")
 
 
 if __name__ == "__main__":

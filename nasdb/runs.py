@@ -4,7 +4,8 @@ Rules (the README's "Runs" section says the same):
 
 * A run's values go to the history once, when the run is complete, and are never changed by
   another run (stored compactly in ``run_values``/``run_notes`` under the run's number and a code per
-  (dataset, proxy) in ``value_series``; the ``proxy_values`` view shows them with names). ``current_runs`` points, per (bench, proxy, source), at the run ``proxies`` shows.
+  (dataset, proxy) in ``value_series``; the ``proxy_values`` view shows them with names).
+  ``current_runs`` points, per (bench, proxy, source), at the run ``proxies`` shows.
 * A complete run becomes current for its proxies in the transaction that stores it, unless the current
   run is *full* and the new one is not: a sample, an id list or a reference-mode run never displaces a
   full-space run (``scope`` in ``proxy_runs``). It stays queryable in ``proxy_values`` by its run_id,
@@ -13,8 +14,8 @@ Rules (the README's "Runs" section says the same):
 * Evaluation rows record their inputs (``inputs``: ``proxy@source#run_id`` of every proxy used and
   ``ground_truth@source#version`` of the ground truth, its ingest job and the digest of that job's files);
   whenever a pointer moves (a run, ``runs use``, a re-ingest of peer values or of ground truth whose
-  files changed) rows whose inputs are no longer all current get ``stale = true`` in the same transaction. ``nasdb build``
-  re-evaluates stale rows at its end, so a build never leaves any.
+  files changed) rows whose inputs are no longer all current get ``stale = true`` in the same
+  transaction. ``nasdb build`` re-evaluates stale rows at its end, so a build never leaves any.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The harness's driver: read inputs (database opened read-only, then closed), stage chunks, merge once."""
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -30,8 +31,10 @@ class RunResult:
     lock_seconds: float        # how long the merge held the database open for writing
 
 
+@functools.cache
 def code_version() -> str:
-    """nasdb version plus the git commit of the source tree when there is one (``0.1.0+g1a2b3c4``)."""
+    """nasdb version plus the git commit of the source tree when there is one (``0.1.0+g1a2b3c4``); asked
+    once per process (not inside a merge's transaction)."""
     import subprocess
 
     from nasdb import __version__
@@ -153,6 +156,7 @@ def _merge(job: Job, db, key: str, folder: Path, run_id: str, about: dict, archs
     n_rows, seconds = sum(p.rows for p in parts), sum(p.seconds for p in parts)
     files = [p.path for p in parts]
     series = _series(pl.scan_parquet(files))
+    code_version()
     t0 = time.perf_counter()
     con = store.connect(db, create=False)
     try:

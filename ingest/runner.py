@@ -47,6 +47,7 @@ def compute_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = 
     """
     mod = job(name)
     files = {p: sources.verified_path(p, cache, mirror) for p in mod.FILES}
+    con.complete()  # a caller's unfinished result would block the reads below
     scratch = duckdb.connect()
     try:
         scratch.execute(store.SCHEMA)

@@ -8,18 +8,18 @@ from pathlib import Path
 
 
 def run_job_killed_before_commit(db: Path, job: str, cache: Path, mirror: Path) -> subprocess.CompletedProcess:
-    """Run ingest ``job`` on ``db`` in a child that SIGKILLs itself after ``load`` wrote every row, before COMMIT."""
+    """Run ingest ``job`` on ``db`` in a child that SIGKILLs itself inside the job's write transaction, after its
+    old rows were deleted and every new row inserted into the file, before COMMIT."""
     script = textwrap.dedent(f"""
-        import importlib, os, signal
+        import os, signal
         from pathlib import Path
-        from ingest.runner import run_job
+        from ingest import runner
         from nasdb import store
-        mod = importlib.import_module("ingest.{job}")
-        original = mod.load
-        def load_then_die(con, files):
-            original(con, files)
+        original = runner._record_sources
+        def record_then_die(con, mod):
+            original(con, mod)
             os.kill(os.getpid(), signal.SIGKILL)
-        mod.load = load_then_die
-        run_job(store.connect({str(db)!r}), {job!r}, Path({str(cache)!r}), Path({str(mirror)!r}))
+        runner._record_sources = record_then_die
+        runner.run_job(store.connect({str(db)!r}), {job!r}, Path({str(cache)!r}), Path({str(mirror)!r}))
     """)
     return subprocess.run([sys.executable, "-c", script], capture_output=True)

@@ -10,6 +10,7 @@ EXAMPLES = (
     "  nasdb score zc --bench nb201                       # the archs with published Suite-Zero values, every proxy\n"
     "  nasdb score zc --bench nb201 --proxy synflow --proxy zico --data fashion-mnist --batch-size 64\n"
     "  nasdb score zc --bench nb201 --sample 200 --seed 1 --data cifar10:~/data/cifar-10-batches-py\n"
+    "  nasdb score zc --bench nb201 --published --sample 300 --dataset cifar10 --proxy synflow  # side by side\n"
     "  nasdb score zc --bench nb101 --dataset cifar10 --all --proxy params --proxy flops\n")
 
 
@@ -26,6 +27,9 @@ def add_arguments(p) -> None:
                         "recorded in the run's settings")
     g.add_argument("--all", action="store_true",
                    help="score every architecture (default: those with published Suite-Zero values)")
+    g.add_argument("--published", action="store_true",
+                   help="with --sample N: draw the sample among the archs with published Suite-Zero values "
+                        "(NASLib's files or GRAF's copy) of the requested proxies, for side-by-side comparisons")
 
 
 def run(args, benches: tuple[str, ...]) -> int:
@@ -42,6 +46,14 @@ def run(args, benches: tuple[str, ...]) -> int:
     for bench in benches:
         if args.all:
             selection, what = harness.Selection(), "every architecture"
+        elif args.sample is not None and args.published:
+            harness.Selection.sample(args.sample, args.seed)  # the same check of N
+            con = store.connect(args.db, read_only=True)
+            try:
+                ids = family.published_sample(con, bench, args.proxy, args.dataset, args.sample, args.seed)
+            finally:
+                con.close()
+            selection, what = harness.Selection.of_ids(ids), f"a sample of {len(ids)} with published values"
         elif args.sample is not None:
             selection, what = harness.Selection.sample(args.sample, args.seed), f"a sample of {args.sample}"
         elif args.set:

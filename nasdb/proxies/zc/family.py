@@ -84,12 +84,43 @@ PUBLISHED_SOURCE = "peer:nas-bench-suite-zero"
 CHUNK = 8  # architectures per staged chunk: a chunk takes seconds to minutes, a kill loses one
 
 
+# every copy of the Suite-Zero values: NASLib's own files and GRAF's republication (9,445 NB201 cells,
+# 2,128 TNB101-micro cells, the only NB201 copy with zen)
+SUITE_ZERO_COPIES = (PUBLISHED_SOURCE, "peer:graf")
+
+
 def published_ids(con, bench: str) -> list[int]:
     """Architectures with published NAS-Bench-Suite-Zero values (the default selection, so that nasdb's
     values sit next to the published ones on the same archs)."""
     rows = con.execute("SELECT DISTINCT arch_id FROM proxies WHERE bench = ? AND source = ? ORDER BY arch_id",
                        [bench, PUBLISHED_SOURCE]).fetchall()
     return [r[0] for r in rows]
+
+
+def published_sample(con, bench: str, proxies, datasets, n: int, seed: int) -> list[int]:
+    """A seeded sample of ``n`` archs having a published value (either Suite-Zero copy, any of
+    ``datasets``) of every one of ``proxies`` that is published at all there, so each requested
+    proxy can be compared on every sampled arch. Fewer than ``n`` such archs: all of them."""
+    import numpy as np
+
+    from nasdb.errors import NasdbError
+    from nasdb.spaces import get
+
+    names = list(registry.check(list(proxies) if proxies else list(registry.NAMES)))
+    chosen = list(datasets) if datasets else list(get(bench).datasets)
+    where = (f"bench = ? AND source IN ({', '.join('?' * len(SUITE_ZERO_COPIES))}) "
+             f"AND dataset IN (SELECT unnest(?)) AND proxy IN (SELECT unnest(?)) AND value IS NOT NULL")
+    params = [bench, *SUITE_ZERO_COPIES, chosen, names]
+    rows = con.execute(f"SELECT arch_id FROM proxies WHERE {where} GROUP BY arch_id "
+                       f"HAVING count(DISTINCT proxy) = (SELECT count(DISTINCT proxy) FROM proxies WHERE {where}) "
+                       f"ORDER BY arch_id", params + params).fetchall()
+    ids = [r[0] for r in rows]
+    if not ids:
+        raise NasdbError(f"no {bench} archs with published Suite-Zero values of {', '.join(names)} on "
+                         f"{', '.join(chosen)}; drop --published or choose other --proxy/--dataset")
+    if n >= len(ids):
+        return ids
+    return sorted(ids[i] for i in np.random.default_rng(seed).choice(len(ids), size=n, replace=False))
 
 
 def job(bench: str, selection, proxies=None, data: str = DEFAULT_DATA, batch_size: int | None = None,

@@ -13,6 +13,8 @@ ReLU-conv-BN 3x3 and a 1x1-conv-BN shortcut when the shape changes). Decoders, a
 * segmentsemantic: conv to 1024 channels, halving convs, deconvolutions back to 256x256, a conv to
   17 classes; autoencoder and normal: the 14-layer generative decoder to 3 channels (Tanh).
 Decoder convs carry a bias, BatchNorm and LeakyReLU(0.2), as in the official ``ConvLayer``/``DeconvLayer``.
+The encoder's convs are initialised as the official ``MacroNet`` does (He-normal, fan_out); the rest
+keeps torch's default init.
 """
 from __future__ import annotations
 
@@ -87,7 +89,19 @@ def encoder(modules: Sequence[int], cell: Sequence[str] | None) -> tuple[nn.Sequ
         layers.append(nn.Sequential(*(MicroCell(cell, c, c_out, s) if cell is not None else BasicBlock(c, c_out, s)
                                       for c, s in blocks)))
         channels, total_stride = c_out, total_stride * stride
-    return nn.Sequential(*layers), channels, total_stride
+    body = nn.Sequential(*layers)
+    _kaiming_init(body)
+    return body, channels, total_stride
+
+
+def _kaiming_init(body: nn.Module) -> None:
+    """The official encoder's own init (``MacroNet._kaiming_init``): every conv He-normal with fan_out
+    (BatchNorm 1/0 is torch's default). NASLib's copy, which computed the Suite-Zero values, does the
+    same; torch's default init would make every conv's weight norm ~2.3x smaller and reweight layers
+    (l2_norm, synflow and the gradient proxies follow the init). Decoders keep torch's default, as there."""
+    for m in body.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
 
 def _conv_layer(c_in: int, c_out: int, up: bool) -> nn.Sequential:

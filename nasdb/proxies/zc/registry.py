@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-IMPLEMENTATION = "zc-1"  # bump when a definition changes values; recorded in every run's settings
+IMPLEMENTATION = "zc-2"  # bump when a definition changes values; recorded in every run's settings
+# zc-2: TNB101 encoders initialised as the official MacroNet (He-normal fan_out convs), as Suite-Zero's
 
 
 @dataclass(frozen=True)

@@ -98,17 +98,19 @@ def table(con: duckdb.DuckDBPyConnection, run_id: str, resamples: int = RESAMPLE
 def _fmt(c: Correlation | None) -> str:
     if c is None or c.spearman is None:
         return "-"
-    return f"{c.spearman:.3f} [{c.spearman_lo:.2f}, {c.spearman_hi:.2f}]"
+    if c.spearman_lo is None:
+        return f"{c.spearman:.3f}"
+    return f"{c.spearman:.3f} [{c.spearman_lo:.3f}, {c.spearman_hi:.3f}]"
 
 
 def markdown(rows: list[Row]) -> str:
     """The rows as the docs/benchmarks.md table (rho [95% bootstrap interval])."""
     out = ["| bench | dataset | proxy | n | Spearman(nasdb, published) | copy | ceiling (copy vs copy, n) "
-           "| Spearman(nasdb, truth) | Spearman(published, truth) |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| Spearman(nasdb, truth) | Spearman(published, truth) | truth |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ceiling = f"{_fmt(r.ceiling)}, {r.ceiling.n}" if r.ceiling and r.ceiling.spearman is not None else "-"
         copy = "NASLib" if r.copy == PUBLISHED_SOURCE else "GRAF"
         out.append(f"| {r.bench} | {r.dataset} | {r.proxy} | {r.vs_published.n} | {_fmt(r.vs_published)} | {copy} "
-                   f"| {ceiling} | {_fmt(r.ours_vs_truth)} | {_fmt(r.published_vs_truth)} |")
+                   f"| {ceiling} | {_fmt(r.ours_vs_truth)} | {_fmt(r.published_vs_truth)} | {r.truth} |")
     return "\n".join(out)

@@ -72,8 +72,17 @@ def test_tnb101_data_free_proxies_rank_like_suite_zero(mirror, bench, name):
 @pytest.mark.slow
 def test_nb101_data_free_proxies_rank_like_suite_zero(mirror):
     archs, published = early(mirror, "zc_nasbench101.json", "cifar10", 10, 1)
-    got = ours("nb101", "cifar10", archs, ["params", "flops", "synflow", "l2_norm"])
-    check(got, published, archs, {"params": 0.999, "flops": 0.999, "synflow": 0.9, "l2_norm": 0.9})
+    got = ours("nb101", "cifar10", archs, ["params", "flops", "synflow"])
+    check(got, published, archs, {"params": 0.999, "flops": 0.999, "synflow": 0.9})
+
+
+@pytest.mark.slow
+def test_nb101_l2_norm_ranks_like_suite_zero_despite_the_init(mirror):
+    """NASLib's NB101 port initialises convs He fan_out (nasdb: fan-in, as the official code), which
+    reweights layers; the ranks still agree (~0.94-0.96 on 25-30 cells in docs/benchmarks.md). l2_norm
+    needs no forward pass, so a larger sample costs only network builds."""
+    archs, published = early(mirror, "zc_nasbench101.json", "cifar10", 30, 1)
+    check(ours("nb101", "cifar10", archs, ["l2_norm"]), published, archs, {"l2_norm": 0.9})
 
 
 def test_published_sample_run_sits_next_to_the_published_values(ingested, tmp_path):

@@ -27,10 +27,10 @@ class Row:
     bench: str
     dataset: str
     proxy: str
-    copy: str                    # which published copy the comparison uses
-    vs_published: Correlation    # Spearman(nasdb, published) on the shared archs
+    copy: str                    # which published copy the comparison uses ("" = not published)
+    vs_published: Correlation | None  # Spearman(nasdb, published) on the shared archs
     ours_vs_truth: Correlation   # Spearman(nasdb, ground truth) on the same archs
-    published_vs_truth: Correlation
+    published_vs_truth: Correlation | None
     ceiling: Correlation | None  # Spearman(NASLib's copy, GRAF's copy) on every arch both have
     truth: str                   # the ground-truth column
 
@@ -71,7 +71,7 @@ def _truth(con, bench: str, dataset: str, ids: list[int]) -> tuple[str, dict[int
 
 
 def table(con: duckdb.DuckDBPyConnection, run_id: str, resamples: int = RESAMPLES) -> list[Row]:
-    """The faithfulness rows of one stored zc run (proxies nobody published are left out)."""
+    """The faithfulness rows of one stored zc run (a proxy nobody published gets its truth column only)."""
     settings = json.loads(con.execute("SELECT settings FROM proxy_runs WHERE run_id = ?", [run_id]).fetchone()[0])
     bench = settings["bench"]
     rows = []
@@ -81,9 +81,16 @@ def table(con: duckdb.DuckDBPyConnection, run_id: str, resamples: int = RESAMPLE
             copies = _published(con, bench, dataset, proxy)
             shared = {src: sorted(set(ours) & set(vals)) for src, vals in copies.items()}
             src = max(SUITE_ZERO_COPIES, key=lambda s: (len(shared[s]), s == PUBLISHED_SOURCE))
-            ids = shared[src]
-            if not ids:
+            if not ours:
                 continue
+            if not shared[src]:  # nobody published it (zico, meco, swap, ...): its truth column only
+                ids = sorted(ours)
+                truth_label, truth = _truth(con, bench, dataset, ids)
+                on_truth = [i for i in ids if i in truth]
+                rows.append(Row(bench, dataset, proxy, "", None, _corr(ours, truth, on_truth, resamples), None,
+                                None, truth_label))
+                continue
+            ids = shared[src]
             truth_label, truth = _truth(con, bench, dataset, ids)
             pub = copies[src]
             on_truth = [i for i in ids if i in truth]
@@ -110,7 +117,7 @@ def markdown(rows: list[Row]) -> str:
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ceiling = f"{_fmt(r.ceiling)}, {r.ceiling.n}" if r.ceiling and r.ceiling.spearman is not None else "-"
-        copy = "NASLib" if r.copy == PUBLISHED_SOURCE else "GRAF"
-        out.append(f"| {r.bench} | {r.dataset} | {r.proxy} | {r.vs_published.n} | {_fmt(r.vs_published)} | {copy} "
+        copy = {PUBLISHED_SOURCE: "NASLib", "": "not published"}.get(r.copy, "GRAF")
+        out.append(f"| {r.bench} | {r.dataset} | {r.proxy} | {r.ours_vs_truth.n} | {_fmt(r.vs_published)} | {copy} "
                    f"| {ceiling} | {_fmt(r.ours_vs_truth)} | {_fmt(r.published_vs_truth)} | {r.truth} |")
     return "\n".join(out)

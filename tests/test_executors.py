@@ -103,6 +103,26 @@ def test_two_local_workers_equal_serial_even_when_one_is_killed(ingested, tmp_pa
     _timed(executor)
 
 
+def test_workers_exit_when_the_driver_is_killed(ingested, tmp_path):
+    """Found by trying it: after a SIGKILLed `--workers 2` run, its two worker processes lived on as orphans
+    (~300 MB each, waiting for work forever). They now exit with their driver; a rerun resumes."""
+    db, cache = tmp_path / "nasdb.duckdb", tmp_path / "cache"
+    shutil.copy(ingested("nb201"), db)
+    proc = _nasdb(db, cache, *SCORE, "--workers", "2", wait=False)
+    _wait_for(lambda: _staged(cache) >= 1 or proc.poll() is not None, "the first staged chunk")
+    assert proc.poll() is None, "the run ended before it could be killed"
+    workers = [c for c in psutil.Process(proc.pid).children(recursive=True) if "python" in c.name().lower()]
+    assert len([w for w in workers if "resource_tracker" not in " ".join(w.cmdline())]) == 2
+    proc.kill()
+    proc.wait(timeout=60)  # not communicate(): orphans would hold its pipes open
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    for p in alive:
+        p.kill()
+    assert not alive, f"{len(alive)} worker process(es) outlived their killed driver: {[p.pid for p in alive]}"
+    out = _nasdb(db, cache, *SCORE, "--workers", "2")
+    assert out.returncode == 0, out.stderr
+
+
 def _timed(executor: dict) -> None:
     """Every chunk's compute seconds and start are recorded; the span covers them all."""
     chunks = executor["chunks"]

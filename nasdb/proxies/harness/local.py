@@ -11,7 +11,9 @@ memory) breaks the pool; the chunks it had not finished are resubmitted to a fre
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -22,9 +24,19 @@ from nasdb.proxies.harness.executor import ChunkLog, ChunkTask, check_here, comp
 
 
 def _start_worker() -> None:
-    """One intra-op thread per worker (read by torch and BLAS when first imported, after this runs)."""
+    """One intra-op thread per worker (read by torch and BLAS when first imported, after this runs), and a
+    watchdog: a pool's idle worker waits for work forever, so when the driver is killed (SIGKILL, OOM)
+    its workers would live on as orphans holding hundreds of MB each; they exit with their parent instead."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True, name="nasdb-parent-watch").start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # readable once the parent process is gone
+    os._exit(3)  # nothing of this worker is worth keeping: its unfinished chunk is recomputed on resume
 
 
 def _ready() -> int:

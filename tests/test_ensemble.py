@@ -18,7 +18,8 @@ def _insert(con, table: str, df: pl.DataFrame) -> None:
 
 def _proxy(con, bench: str, name: str, values: list[float | None], dataset: str = "", source: str = "test") -> None:
     _insert(con, "peer_proxies", pl.DataFrame({"bench": bench, "arch_id": list(range(len(values))), "dataset": dataset,
-                                          "proxy": name, "value": values, "source": source},
+                                          "proxy": name, "value": values, "source": source,
+                                          "run_id": f"ingest:{source}:0"},  # as an ingest job writes peers
                                          schema_overrides={"value": pl.Float64}))
 
 

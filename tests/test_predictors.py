@@ -145,6 +145,19 @@ def _matrix(db) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+def test_published_zc_features_are_read_with_their_ingest_run(db):
+    """Peers' rows carry the ingest run that wrote them (``ingest:<job>:<digest>``); the zc feature group
+    (``peer:graf``) used to be filtered out by a proxy-run status check and was never found."""
+    con = store.connect(db)
+    ids = con.execute("SELECT arch_id FROM archs WHERE bench = 'toy' ORDER BY arch_id").fetchall()
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": [i for i, in ids], "dataset": "",
+                                               "proxy": "synflow", "value": [float(i) for i, in ids],
+                                               "source": "peer:graf", "run_id": "ingest:graf:0"}))
+    X, y, names, _ = predictors.dataset_matrix(con, predictors.Settings("toy", "d", ("zc",), "ridge", (50,), 2))
+    con.close()
+    assert names == ["synflow@peer:graf"] and X.shape == (len(ids), 1) and sorted(X[:, 0]) == [float(i) for i, in ids]
+
+
 def test_another_split_is_predicted_when_asked(db):
     """--split valid learns the valid accuracy (here: -truth, so a model that learned the test split would fail)."""
     con = store.connect(db)

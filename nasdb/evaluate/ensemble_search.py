@@ -127,7 +127,7 @@ def candidates(con: duckdb.DuckDBPyConnection, bench: str, patterns: list[str],
     ``glob@source`` = another source's, e.g. ``synflow@peer:graf``); ensembles are never candidates."""
     rows = con.execute(
         "SELECT DISTINCT p.proxy, p.source FROM proxies p LEFT JOIN proxy_runs r USING (run_id) WHERE p.bench = ? "
-        "AND (p.run_id IS NULL OR r.status = 'complete') AND coalesce(r.proxy, '') <> ? ORDER BY 1, 2",
+        "AND coalesce(r.proxy, '') <> ? ORDER BY 1, 2",
         [bench, ensemble.FAMILY]).fetchall()
     wanted = [(p.partition("@")[0], p.partition("@")[2] or "nasdb") for p in patterns]
     picked = [ensemble.Member(n, src) for n, src in rows

@@ -86,8 +86,7 @@ def member_rows(con: duckdb.DuckDBPyConnection, bench: str, members: list[Member
     try:
         df = store.frame(
             con, "SELECT p.arch_id, p.dataset, p.proxy, p.source, p.value FROM proxies p "
-            "SEMI JOIN _members m USING (proxy, source) WHERE p.bench = ? AND isfinite(p.value) "
-            "AND (p.run_id IS NULL OR p.run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete'))",
+            "SEMI JOIN _members m USING (proxy, source) WHERE p.bench = ? AND isfinite(p.value)",
             [bench])
     finally:
         con.unregister("_members")

@@ -98,8 +98,7 @@ def proxy_column(con, bench: str, dataset: str, name: str, source: str | None, i
            ) -> tuple[np.ndarray, str] | None:
     """A proxy's values (paired with ``dataset`` as nasdb eval pairs them), from current runs only."""
     rows = store.frame(
-        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? AND proxy = ? "
-             "AND (run_id IS NULL OR run_id IN (SELECT run_id FROM proxy_runs WHERE status = 'complete'))",
+        con, "SELECT arch_id, dataset, proxy, source, value FROM proxies WHERE bench = ? AND proxy = ?",
         [bench, name])
     paired = for_dataset(rows, dataset) if rows.height else {}
     sources = sorted(s for (_, s) in paired)

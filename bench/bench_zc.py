@@ -43,17 +43,6 @@ def timed(fn):
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def alone(space, spec, key: str, dataset: str, s: dict, name: str) -> float:
-    """One proxy the reference way: its own network build, its own batch draw, only its passes."""
-    net = space.network(spec, dataset, seed=family.seed_of(s["seed"], space.bench, key))
-    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
-    bseed = family.seed_of(s["seed"], s["data"], dataset)
-    batch = data.for_task(data.draw(s["data"], s["batch_size"], bseed, tuple(space.input_shape(dataset)), n_out),
-                          kind, n_out, bseed)
-    return suite.compute(net, batch, [name], seed=family.seed_of(s["seed"], space.bench, key, "zen"),
-                         loss_fn=data.LOSSES[kind])[name]
-
-
 def same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b))
 
@@ -72,7 +61,7 @@ def measure(bench: str, n: int, seed: int) -> dict:
         shared.append((wall, cpu))
         walls = cpus = 0.0
         for name in s["proxies"]:
-            value, wall, cpu = timed(lambda: alone(space, spec, key, dataset, s, name))
+            value, wall, cpu = timed(lambda: family.score_alone(space.bench, key, dataset, s, name))
             walls, cpus = walls + wall, cpus + cpu
             per_proxy[name].append(cpu)
             if not same(together[name], value):

@@ -53,6 +53,8 @@ def _check(db: Path) -> dict[str, int]:
             # recomputed here from the view, independently of nasdb.runs: inputs that are shown right now
             shown = {r[0] for r in con.execute("SELECT DISTINCT proxy || '@' || source || '#' || coalesce(run_id, '') "
                                                "FROM proxies WHERE bench = 'nb201'").fetchall()}
+            shown |= {r[0] for r in con.execute("SELECT 'ground_truth@' || source || '#' || version "
+                                                "FROM ground_truth_versions WHERE bench = 'nb201'").fetchall()}
             for inputs, stale in con.execute("SELECT inputs, stale FROM correlations").fetchall():
                 assert stale or set(inputs) <= shown, (inputs, shown)
         return counts

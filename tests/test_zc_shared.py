@@ -35,17 +35,6 @@ def setup(bench: str, arch: str, batch_size: int):
                                                                    datasets=[dataset])
 
 
-def alone(space, spec, key: str, dataset: str, s: dict, name: str) -> float:
-    """One proxy the reference way: its own network build, its own batch draw, only its passes."""
-    net = space.network(spec, dataset, seed=family.seed_of(s["seed"], space.bench, key))
-    kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
-    bseed = family.seed_of(s["seed"], s["data"], dataset)
-    batch = data.for_task(data.draw(s["data"], s["batch_size"], bseed, tuple(space.input_shape(dataset)), n_out),
-                          kind, n_out, bseed)
-    return suite.compute(net, batch, [name], seed=family.seed_of(s["seed"], space.bench, key, "zen"),
-                         loss_fn=data.LOSSES[kind])[name]
-
-
 @pytest.mark.parametrize("bench,arch,batch_size", ARCHS)
 def test_suite_equals_each_proxy_alone(bench, arch, batch_size):
     space, spec, key, dataset, s = setup(bench, arch, batch_size)
@@ -53,7 +42,7 @@ def test_suite_equals_each_proxy_alone(bench, arch, batch_size):
     assert set(together) == set(registry.NAMES)
     assert all(math.isfinite(v) for v in together.values()), together
     for name in registry.NAMES:
-        assert alone(space, spec, key, dataset, s, name) == pytest.approx(together[name], rel=1e-6, abs=1e-9), name
+        assert family.score_alone(space.bench, key, dataset, s, name) == pytest.approx(together[name], rel=1e-6, abs=1e-9), name
 
 
 def test_batch_pass_matches_the_reference_codes_separate_passes():

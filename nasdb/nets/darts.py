@@ -15,6 +15,8 @@ convs, plain convs and the 1xk-kx1 conv pair.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -97,6 +99,37 @@ class AuxiliaryHeadCIFAR(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
+class CellPlace(NamedTuple):
+    index: int
+    reduction: bool
+    reduction_prev: bool
+    c_prev_prev: int
+    c_prev: int
+    c: int
+    pairs: list
+    concat: list
+
+    @property
+    def c_out(self) -> int:
+        return len(self.concat) * self.c
+
+
+def cell_layout(genotype, width: int, layers: int, stem_multiplier: int) -> Iterator[CellPlace]:
+    """Every cell's place in DARTS' network (its genotype half and channels), in order: one walk that the
+    network builder and the closed-form size both follow, so the two cannot drift apart."""
+    c_prev_prev = c_prev = stem_multiplier * width
+    c, reduction_prev = width, False
+    for i in range(layers):
+        reduction = i in (layers // 3, 2 * layers // 3)
+        c = 2 * c if reduction else c
+        pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
+                         else (genotype.normal, genotype.normal_concat))
+        place = CellPlace(i, reduction, reduction_prev, c_prev_prev, c_prev, c, pairs, concat)
+        yield place
+        reduction_prev = reduction
+        c_prev_prev, c_prev = c_prev, place.c_out
+
+
 class NetworkCIFAR(nn.Module):
     """DARTS' CIFAR evaluation network for ``genotype`` (fields normal, normal_concat, reduce, reduce_concat).
 
@@ -109,20 +142,13 @@ class NetworkCIFAR(nn.Module):
         super().__init__()
         c_curr = stem_multiplier * width
         self.stem = nn.Sequential(nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
-        c_prev_prev, c_prev, c = c_curr, c_curr, width
         self.cells = nn.ModuleList()
-        reduction_prev = False
-        c_aux = None
-        for i in range(layers):
-            reduction = i in (layers // 3, 2 * layers // 3)
-            c = 2 * c if reduction else c
-            pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
-                             else (genotype.normal, genotype.normal_concat))
-            cell = Cell(pairs, concat, c_prev_prev, c_prev, c, reduction, reduction_prev, op_affine)
-            self.cells.append(cell)
-            reduction_prev = reduction
-            c_prev_prev, c_prev = c_prev, cell.multiplier * c
-            if i == 2 * layers // 3:
+        c_aux = c_prev = None
+        for place in cell_layout(genotype, width, layers, stem_multiplier):
+            self.cells.append(Cell(place.pairs, place.concat, place.c_prev_prev, place.c_prev, place.c,
+                                   place.reduction, place.reduction_prev, op_affine))
+            c_prev = place.c_out
+            if place.index == 2 * layers // 3:
                 c_aux = c_prev
         self.aux_at = 2 * layers // 3
         self.auxiliary_head = AuxiliaryHeadCIFAR(c_aux, num_classes) if auxiliary else None
@@ -183,22 +209,16 @@ def size(genotype, width: int = 32, layers: int = 8, num_classes: int = 10, stem
     """:class:`NetworkCIFAR`'s size (no auxiliary head) on ``side`` x ``side`` images, from the shapes alone."""
     c_curr = stem_multiplier * width
     out = conv(3, c_curr, 3, side * side) + batchnorm(c_curr, side * side)
-    c_prev_prev, c_prev, c = c_curr, c_curr, width
     side_prev_prev = side_prev = side
-    reduction_prev = False
-    for i in range(layers):
-        reduction = i in (layers // 3, 2 * layers // 3)
-        c = 2 * c if reduction else c
-        pairs, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
-                         else (genotype.normal, genotype.normal_concat))
-        pre0 = (factorized_reduce_size(c_prev_prev, c, side_prev_prev)[0] if reduction_prev
-                else relu_conv_bn_size(c_prev_prev, c, 1, side_prev_prev)[0])
-        pre1 = relu_conv_bn_size(c_prev, c, 1, side_prev)[0]
+    for place in cell_layout(genotype, width, layers, stem_multiplier):
+        c, reduction = place.c, place.reduction
+        pre0 = (factorized_reduce_size(place.c_prev_prev, c, side_prev_prev)[0] if place.reduction_prev
+                else relu_conv_bn_size(place.c_prev_prev, c, 1, side_prev_prev)[0])
+        pre1 = relu_conv_bn_size(place.c_prev, c, 1, side_prev)[0]
         side_out = side_prev // 2 if reduction else side_prev
         ops = total(op_size(name, c, 2 if reduction and inp < 2 else 1, side_prev if inp < 2 else side_out, op_affine)
-                    for name, inp in pairs)
+                    for name, inp in place.pairs)
         out = out + pre0 + pre1 + ops
-        reduction_prev = reduction
-        c_prev_prev, c_prev = c_prev, len(concat) * c
         side_prev_prev, side_prev = side_prev, side_out
+    c_prev = place.c_out
     return out + global_pool(c_prev, side_prev * side_prev) + linear(c_prev, num_classes)

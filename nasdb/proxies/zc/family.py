@@ -204,23 +204,34 @@ def _counted(space, items: list[tuple[int, str]], settings: dict) -> pl.DataFram
     return pl.concat(frames)
 
 
-def _values(space, spec, arch_key: str, dataset: str, settings: dict) -> dict[str, float]:
+def _values(space, spec, arch_key: str, dataset: str, settings: dict, fresh_batch: bool = False) -> dict[str, float]:
     """Every requested proxy of one architecture's network on ``dataset``: one build, shared passes."""
     from nasdb.proxies.zc import suite
 
     size_only = set(settings["proxies"]) <= set(registry.ANALYTIC)  # one image is enough to count
     net, batch = network_and_batch(space.bench, arch_key, dataset, settings["seed"], settings["data"],
-                                   1 if size_only else settings["batch_size"], settings.get("device", "cpu"))
+                                   1 if size_only else settings["batch_size"], settings.get("device", "cpu"),
+                                   fresh_batch=fresh_batch)
     return suite.compute(net, batch, settings["proxies"], seed=seed_of(settings["seed"], space.bench, arch_key, "zen"),
                          loss_fn=datasources.LOSSES[space.task_kind(dataset)])
 
 
+def score_alone(bench: str, arch_key: str, dataset: str, settings: dict, proxy: str) -> float:
+    """One proxy the reference way (how NAS-Bench-Suite-Zero computed each): its own network build, its own
+    batch draw, only its passes. The same value as the shared suite's; the suite's benchmark and tests use it."""
+    from nasdb.spaces import get
+
+    space = get(bench)
+    return _values(space, None, arch_key, dataset, {**settings, "proxies": [proxy]}, fresh_batch=True)[proxy]
+
+
 def network_and_batch(bench: str, arch_key: str, dataset: str, seed: int = 0, data: str = DEFAULT_DATA,
-                      batch_size: int = DEFAULT_BATCH, device: str = "cpu") -> tuple:
+                      batch_size: int = DEFAULT_BATCH, device: str = "cpu", fresh_batch: bool = False) -> tuple:
     """(network, batch) exactly as this family scores ``arch_key`` of ``bench`` on ``dataset``: the network
     the benchmark trained with torch's default init seeded by ``seed_of(seed, bench, arch_key)``, and the
     run's batch of ``data`` (the same images for every arch: ``seed_of(seed, data, dataset)``) with
-    targets shaped for the dataset's task, both on ``device``. Plug-ins with ``--needs network`` get these."""
+    targets shaped for the dataset's task, both on ``device``. Plug-ins with ``--needs network`` get these.
+    ``fresh_batch`` draws the batch anew instead of reusing this process's cached draw."""
     from nasdb.proxies.zc import suite
     from nasdb.spaces import get
 
@@ -228,7 +239,8 @@ def network_and_batch(bench: str, arch_key: str, dataset: str, seed: int = 0, da
     net = space.network(space.parse(arch_key), dataset, seed=seed_of(seed, bench, arch_key), device=device)
     kind, n_out = space.task_kind(dataset), suite.n_outputs(net)
     batch_seed = seed_of(seed, data, dataset)
-    batch = datasources.for_task(_batch(data, batch_size, batch_seed, tuple(space.input_shape(dataset)), n_out),
+    draw = datasources.draw if fresh_batch else _batch
+    batch = datasources.for_task(draw(data, batch_size, batch_seed, tuple(space.input_shape(dataset)), n_out),
                                  kind, n_out, batch_seed)
     return net, datasources.Batch(batch.x.to(device), batch.y.to(device))
 

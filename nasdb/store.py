@@ -222,13 +222,14 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What a database written by an older nasdb lacks of today's schema (empty: it is current)."""
-    have = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall())
+    have = dict(con.execute("SELECT table_name, 'BASE TABLE' FROM duckdb_tables() UNION ALL "  # every read-open
+                            "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE NOT internal").fetchall())  # asks: cheap
     wanted = [part.split("(")[0].strip() for part in SCHEMA.split("CREATE TABLE IF NOT EXISTS ")[1:]]
     gaps = [f"table {t}" for t in wanted if t not in have]
     if have.get("proxies") != "VIEW":
         gaps.append("the proxies view")
     if "proxy_runs" in have:
-        cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+        cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() "
                                           "WHERE table_name = 'proxy_runs'").fetchall()}
         gaps += [f"column proxy_runs.{c}" for c in _schema_columns("proxy_runs") if c not in cols]
     return gaps

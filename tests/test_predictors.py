@@ -171,6 +171,11 @@ def test_another_split_is_predicted_when_asked(db):
     assert (task.target.split, primary.target.split) == ("valid", "test")
     assert np.array_equal(y, -y_test)
     assert cli.main(["--db", str(db), "predict", "--bench", "toy", "--dataset", "d", "--split", "train", "--quiet"]) == 2
+    assert cli.main(["--db", str(db), "predict", "--bench", "toy", "--dataset", "d", "--gt-source", "peer:nope",
+                     "--quiet"]) == 2  # a ground-truth copy nobody ingested: one line, nothing stored
+    with store.connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'predictor_results'"
+                           ).fetchone()[0] == 0 or con.execute("SELECT count(*) FROM predictor_results").fetchone()[0] == 0
     con = store.connect(db)
     con.execute("INSERT INTO ground_truth SELECT * REPLACE ('peer:x' AS source, value + 1 AS value) FROM ground_truth "
                 "WHERE split = 'valid'")

@@ -61,6 +61,30 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
+def chromium():
+    """A pytest fixture body: yield a launched chromium, closed afterwards. Without chromium the tests are
+    skipped, or fail under NASDB_REQUIRE_BROWSER=1 (CI), so a missing browser never passes silently."""
+    import pytest
+
+    if not CHROMIUM.is_file():
+        if os.environ.get("NASDB_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch(pw)
+        yield b
+        b.close()
+
+
+def tall_page(browser):
+    """A page tall enough to show a whole dashboard page, patient with first renders."""
+    p = browser.new_context(viewport={"width": 1400, "height": 2000}).new_page()
+    p.set_default_timeout(120_000)
+    return p
+
+
 def settle(page) -> None:
     """Wait until the script run finished; fail if Streamlit shows an exception box."""
     page.wait_for_selector(IDLE)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 from pathlib import Path
 
@@ -56,16 +55,7 @@ def server(db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not browser_util.CHROMIUM.is_file():
-        if os.environ.get("NASDB_REQUIRE_BROWSER"):
-            pytest.fail(f"{browser_util.CHROMIUM} not found: apt-get install -y chromium")
-        pytest.skip(f"{browser_util.CHROMIUM} not found (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = browser_util.launch(pw)
-        yield b
-        b.close()
+    yield from browser_util.chromium()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 scipy's on the same rows, the rank; a bad file is refused on the page; the database is never written."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -34,19 +33,9 @@ def server(db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page():
-    if not browser_util.CHROMIUM.is_file():
-        if os.environ.get("NASDB_REQUIRE_BROWSER"):
-            pytest.fail(f"{browser_util.CHROMIUM} not found: apt-get install -y chromium")
-        pytest.skip(f"{browser_util.CHROMIUM} not found (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        b = browser_util.launch(pw)
-        p = b.new_context(viewport={"width": 1400, "height": 2000}).new_page()
-        p.set_default_timeout(120_000)
-        yield p
-        b.close()
+    for browser in browser_util.chromium():
+        yield browser_util.tall_page(browser)
 
 
 def _counts(db) -> tuple:

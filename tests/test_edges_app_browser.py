@@ -35,18 +35,10 @@ def server(db, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    if not browser_util.CHROMIUM.is_file():
-        pytest.skip(f"{browser_util.CHROMIUM} not found (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
+def page():
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        b = browser_util.launch(pw)
-        p = b.new_context(viewport={"width": 1400, "height": 2000}).new_page()
-        p.set_default_timeout(120_000)
-        yield p
-        b.close()
+    for browser in browser_util.chromium():
+        yield browser_util.tall_page(browser)
 
 
 def _box(page, label: str):

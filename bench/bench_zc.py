@@ -2,8 +2,9 @@
 against computing each proxy separately the reference way (per proxy its own network build, its own
 batch draw and only that proxy's passes: ``suite.compute(net, batch, [p])``), side by side on the
 same seeded sample of architectures; the per-architecture cost on one core and the resulting time
-for whole spaces; and the exact Hessian-gradient products grasp could use (double backward, which
-the suite uses, against torch.func forward-over-reverse).
+for whole spaces; the measured ceiling of any exact suite (see ``FLOOR``); and the exact
+Hessian-gradient products grasp could use (double backward, which the suite uses, against torch.func
+forward-over-reverse).
 
 Both ways must give the same values (compared here, relative 1e-6; tests/test_zc_shared.py too).
 One torch thread (intra- and inter-op); the first dataset/task of each space (NB201 cifar10-valid,
@@ -35,6 +36,11 @@ from nasdb.proxies.zc import data, family, registry, suite
 OUT = Path(__file__).parent / "out" / "zc.json"
 ARCHS = {"nb201": 3, "tnb101_micro": 1, "nb101": 1, "tnb101_macro": 1}  # ~7-8 min in all on a quiet machine
 DEFAULT_BENCHES = ("nb201", "tnb101_micro", "nb101")  # tnb101_macro on request (--bench tnb101_macro)
+# The proxies whose work no other proxy can read: grasp's Hessian-gradient product, zico's two half-batch
+# gradients (BatchNorm statistics per half), zen's and synflow's rewritten weights, meco's one-image
+# forward. A suite of just these is what any exact suite of all proxies costs at least, so
+# (each proxy separately) / (this suite) bounds the speed-up sharing can reach.
+FLOOR = ("grasp", "zico", "zen", "meco", "synflow")
 
 
 def timed(fn):
@@ -53,7 +59,8 @@ def measure(bench: str, n: int, seed: int) -> dict:
     s = family.settings(bench, data="fashion-mnist", datasets=[dataset])
     data.draw("fashion-mnist", 1, 0, (1, 32, 32), 10)  # the image file is read once per process, not timed
     specs = sample_specs(space, n, random.Random(seed))
-    shared, separate, per_proxy, mismatches = [], [], {p: [] for p in s["proxies"]}, set()
+    floor_settings = {**s, "proxies": list(FLOOR)}
+    shared, separate, floor, per_proxy, mismatches = [], [], [], {p: [] for p in s["proxies"]}, set()
     for spec in specs:
         key = space.key(spec)
         family._batch.cache_clear()  # a run draws its batch once; count that draw in every arch here
@@ -67,10 +74,12 @@ def measure(bench: str, n: int, seed: int) -> dict:
             if not same(together[name], value):
                 mismatches.add(name)
         separate.append((walls, cpus))
+        family._batch.cache_clear()
+        floor.append(timed(lambda: family._values(space, spec, key, dataset, floor_settings))[2])
     groups = len(family._network_groups(bench, space.datasets, space.key(specs[0])))
     return {"bench": bench, "dataset": dataset, "n": n, "batch": s["batch_size"], "proxies": len(s["proxies"]),
             "shared_cpu": [c for _, c in shared], "separate_cpu": [c for _, c in separate],
-            "shared_wall": [w for w, _ in shared], "separate_wall": [w for w, _ in separate],
+            "shared_wall": [w for w, _ in shared], "separate_wall": [w for w, _ in separate], "floor_cpu": floor,
             "alone_cpu_median": {p: statistics.median(v) for p, v in per_proxy.items()},
             "n_archs": space.n_archs, "networks_per_arch": groups, "mismatches": sorted(mismatches)}
 
@@ -131,14 +140,17 @@ def main() -> None:
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps({"rows": rows, "hessian": hp, "load": load}, indent=1))
     print(f"\n| bench (first dataset) | archs | batch | suite per arch, CPU | each proxy separately, CPU | speed-up "
-          f"(CPU, range over archs) | whole space, 1 core (suite) |")
-    print("|---|---|---|---|---|---|---|")
+          f"(CPU, range over archs) | suite of {'+'.join(FLOOR)} alone, CPU | ceiling: separately / that | "
+          f"whole space, 1 core (suite) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         shared, sep = statistics.median(r["shared_cpu"]), statistics.median(r["separate_cpu"])
         ratios = [b / a for a, b in zip(r["shared_cpu"], r["separate_cpu"])]
         whole_h = r["n_archs"] * r["networks_per_arch"] * shared / 3600
+        fl = statistics.median(r["floor_cpu"])
         print(f"| {r['bench']} ({r['dataset']}) | {r['n']} | {r['batch']} | {shared:.2f} s | {sep:.2f} s "
               f"| {sum(r['separate_cpu']) / sum(r['shared_cpu']):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
+              f"| {fl:.2f} s | {sum(r['separate_cpu']) / sum(r['floor_cpu']):.2f}x "
               f"| {whole_h:,.0f} h ({r['n_archs']:,} archs x {r['networks_per_arch']} networks) |")
     print("\nEach proxy alone (median CPU s per arch, build and batch draw included):\n")
     print("| proxy | " + " | ".join(r["bench"] for r in rows) + " |")

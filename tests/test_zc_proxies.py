@@ -152,6 +152,17 @@ def test_nwot_and_swap_from_relu_codes():
     assert v["swap"] == len({tuple(col) for col in c1.T})
 
 
+@pytest.mark.parametrize("n", [6, 64, 65, 130])  # one 64-bit word per pattern, then two and three
+def test_swap_counts_distinct_patterns_at_every_batch_width(n):
+    net, b = relu_net(), batch(n=n, shape=(2, 3, 3), seed=3)
+    b.x[:] = b.x[:, :, :1, :1]  # spatially constant images: interior units repeat their channel's pattern
+    with torch.no_grad():
+        codes = (net[0](b.x).reshape(n, -1) > 0).numpy()
+    distinct = len({tuple(col) for col in codes.T})
+    assert distinct < codes.shape[1]  # the case has repeated patterns to collapse
+    assert suite.compute(net, b, ["swap"], seed=0)["swap"] == distinct
+
+
 def test_meco_sums_min_eigenvalues_over_feature_maps():
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                         nn.Linear(4, 3))

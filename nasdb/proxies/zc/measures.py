@@ -102,9 +102,18 @@ def swap(codes: list[np.ndarray]) -> float:
     words = np.zeros((len(allc), width), dtype=np.uint8)
     words[:, :allc.shape[1]] = allc
     words = words.view(np.uint64)
+    return float(_distinct_rows(words))
+
+
+def _distinct_rows(words: np.ndarray) -> int:
+    """Number of distinct rows of a (rows, words) uint64 array, by sorting. numpy 2's hash-based
+    ``np.unique`` took 12.5 s for 10 M one-word rows where a sort takes 0.3 s (NB101 has ~10 M units)."""
     if words.shape[1] == 1:
-        return float(len(np.unique(words[:, 0])))
-    return float(len(np.unique(words, axis=0)))
+        s = np.sort(words[:, 0])
+        return int(np.count_nonzero(s[1:] != s[:-1])) + 1 if len(s) else 0
+    order = np.lexsort(words.T[::-1])
+    s = words[order]
+    return int(np.count_nonzero((s[1:] != s[:-1]).any(axis=1))) + 1 if len(s) else 0
 
 
 def zico(grads_per_half: list[list[torch.Tensor]]) -> float:

@@ -124,3 +124,58 @@ def test_ndcg_is_stored_with_every_topk_row(toy):
     gain = stats.rankdata(np.arange(8.0)) / 8
     for k, value in rows:
         assert value == pytest.approx(ndcg_score([gain], [A], k=k, ignore_ties=False))
+
+
+PARTIAL = {4: 2.0, 5: 1.0, 6: 3.0, 9: 4.0}  # a peer's params for four archs only (three of them in A and B's set)
+
+
+def test_common_set_is_made_of_the_compared_proxies_never_of_the_baselines(toy):
+    """A baseline from a source nobody asked for (a peer's params on 4 archs) used to shrink the common set to
+    its own archs; the set is A and B's (3-7), the baselines are judged on it, and the partial one is ranked in
+    its own group with its honest n (its archs of the set)."""
+    _insert(toy, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(PARTIAL), "dataset": "d",
+                                               "proxy": "params", "value": list(PARTIAL.values()),
+                                               "source": "peer:z"}))
+    shared = [3, 4, 5, 6, 7]
+    table, source = leaderboard(toy, "toy", "d", common=True, sources=["test", "peer:x"], bootstrap=0)
+    groups = {g: {(r["proxy"], r["proxy_source"]): r for r in rows.iter_rows(named=True)}
+              for (g,), rows in table.partition_by("group", as_dict=True, maintain_order=True).items()}
+    assert set(groups) == {"A", "B"}
+    assert set(groups["A"]) == {("A", "test"), ("B", "peer:x"), ("n_conv", "baseline:archs"), ("params", "cost:toy")}
+    assert {r["n"] for r in groups["A"].values()} == {5} and "5 archs" in source
+    a = groups["A"]
+    assert a[("A", "test")]["spearman"] == pytest.approx(_rho([A[i] for i in shared], shared))
+    assert a[("B", "peer:x")]["spearman"] == pytest.approx(_rho([B[i - 3] for i in shared], shared))
+    assert a[("params", "cost:toy")]["spearman"] == pytest.approx(_rho([PARAMS[i] for i in shared], shared))
+    assert a[("n_conv", "baseline:archs")]["spearman"] == pytest.approx(_rho([N_CONV[i] for i in shared], shared))
+    partial = groups["B"][("params", "peer:z")]
+    assert partial["n"] == 3 and partial["spearman"] == pytest.approx(_rho([2.0, 1.0, 3.0], [4, 5, 6]))
+
+    # the same rule when `nasdb eval --common` stores the rows, and the leaderboard reads them back
+    evaluate(toy, Filters(sources=["test", "peer:x"]), Settings(common=True, bootstrap=0, trials=5), progress=False)
+    stored = dict(toy.execute("SELECT proxy || '@' || proxy_source, n FROM correlations WHERE arch_set = 'common'")
+                  .fetchall())
+    assert stored == {"A@test": 5, "B@peer:x": 5, "n_conv@baseline:archs": 5, "params@cost:toy": 5,
+                      "params@peer:z": 3}
+    again, source = leaderboard(toy, "toy", "d", common=True, sources=["test", "peer:x"], bootstrap=0)
+    assert source.startswith("stored evaluation")
+    assert again.select("group", "proxy", "proxy_source", "n").sort(pl.all()).equals(
+        table.select("group", "proxy", "proxy_source", "n").sort(pl.all()))
+
+    # only baselines asked for: the ones named define the set, the others do not shrink it
+    only, _ = leaderboard(toy, "toy", "d", common=True, sources=["cost:toy"], bootstrap=0)
+    assert dict(only.filter(pl.col("group") == "A").select("proxy_source", "n").iter_rows()) == {
+        "cost:toy": 10, "baseline:archs": 10}
+    assert only.filter(pl.col("proxy_source") == "peer:z")["n"].to_list() == [4]
+
+
+def test_common_cli_prints_the_set_and_the_partial_baseline_group(toy, capsys):
+    _insert(toy, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(PARTIAL), "dataset": "d",
+                                               "proxy": "params", "value": list(PARTIAL.values()),
+                                               "source": "peer:z"}))
+    path = toy.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    toy.close()
+    assert cli.main(["--db", path, "leaderboard", "--bench", "toy", "--dataset", "d", "--common",
+                     "--source", "test", "--source", "peer:x", "--bootstrap", "0"]) == 0
+    out, _ = capsys.readouterr()
+    assert "group A: 5 archs" in out and "group B: 3 archs" in out

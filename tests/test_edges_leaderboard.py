@@ -142,7 +142,8 @@ def test_common_set_is_made_of_the_compared_proxies_never_of_the_baselines(toy):
               for (g,), rows in table.partition_by("group", as_dict=True, maintain_order=True).items()}
     assert set(groups) == {"A", "B"}
     assert set(groups["A"]) == {("A", "test"), ("B", "peer:x"), ("n_conv", "baseline:archs"), ("params", "cost:toy")}
-    assert {r["n"] for r in groups["A"].values()} == {5} and "5 archs" in source
+    assert {r["n"] for r in groups["A"].values()} == {5} and "on the 5 archs the 2 compared proxies" in source
+    assert set(table["computed"]) == {"now"}
     a = groups["A"]
     assert a[("A", "test")]["spearman"] == pytest.approx(_rho([A[i] for i in shared], shared))
     assert a[("B", "peer:x")]["spearman"] == pytest.approx(_rho([B[i - 3] for i in shared], shared))
@@ -158,7 +159,7 @@ def test_common_set_is_made_of_the_compared_proxies_never_of_the_baselines(toy):
     assert stored == {"A@test": 5, "B@peer:x": 5, "n_conv@baseline:archs": 5, "params@cost:toy": 5,
                       "params@peer:z": 3}
     again, source = leaderboard(toy, "toy", "d", common=True, sources=["test", "peer:x"], bootstrap=0)
-    assert source.startswith("stored evaluation")
+    assert source.startswith("stored evaluation") and set(again["computed"]) == {"stored"}
     assert again.select("group", "proxy", "proxy_source", "n").sort(pl.all()).equals(
         table.select("group", "proxy", "proxy_source", "n").sort(pl.all()))
 
@@ -178,4 +179,4 @@ def test_common_cli_prints_the_set_and_the_partial_baseline_group(toy, capsys):
     assert cli.main(["--db", path, "leaderboard", "--bench", "toy", "--dataset", "d", "--common",
                      "--source", "test", "--source", "peer:x", "--bootstrap", "0"]) == 0
     out, _ = capsys.readouterr()
-    assert "group A: 5 archs" in out and "group B: 3 archs" in out
+    assert "group A: 5 archs" in out and "group B: 3 archs" in out and "group A is the common set" in out

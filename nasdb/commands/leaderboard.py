@@ -23,7 +23,8 @@ def register(sub) -> None:
     p.add_argument("--population", default="all",
                    help="all | unique | non_degenerate | sample:N:seed | set:NAME (arch_sets)")
     p.add_argument("--common", action="store_true",
-                   help="judge every listed proxy on the archs they all have values for")
+                   help="judge every compared proxy (what --proxy/--source select) on the archs they all have "
+                        "values for; baselines are recomputed on those archs and never shrink them")
     p.add_argument("--proxy", action="append", help="only this proxy (repeatable)")
     p.add_argument("--source", action="append", help="only proxies from this source (repeatable)")
     p.add_argument("--bootstrap", type=int, default=1000, help="resamples when --common must compute (default 1000)")
@@ -48,8 +49,11 @@ def run(args) -> int:
         tables.write(table, args.format, args.output, max_rows=200)
         return 0
     groups = table.partition_by("group", maintain_order=True)
-    print(source if len(groups) == 1 else f"{source}\nproxies are ranked within groups measured on the same "
-          "archs (baselines recomputed on each group's archs are marked 'now'; --common ranks all on one set)")
+    how = ("group A is the common set; a baseline with values for only part of it is ranked in its own group"
+           if args.common else "baselines recomputed on each group's archs are marked 'now'; --common ranks all "
+           "compared proxies on one set")
+    print(source if len(groups) == 1 else f"{source}\nproxies are ranked within groups measured on the same archs "
+          f"({how})")
     for group in groups:
         g, n = group["group"][0], group["group_n"][0]
         tables.show(_readable(group), title=f"group {g}: {n:,} archs", max_rows=200,

@@ -7,10 +7,13 @@ baselines (pairing.BASELINES: n_conv, n_trainable_layers, params, FLOPs) appear 
 baseline covers more archs than the group, it is recomputed now on the group's archs. A group smaller
 than SMALL_N gets a warning: at n = 26 a Spearman rho has a 95% interval about +-0.4 wide.
 
-With ``common``, every proxy is judged on the same architectures (those all the listed proxies have a
-finite value for), so a proxy covering all 15,625 NB201 cells and a peer proxy published for 9,445 of
-them are compared like for like. Stored ``arch_set = 'common'`` rows are used when they were made for
-exactly the listed proxies; otherwise the correlations are computed now (not stored: this is a read).
+With ``common``, every proxy is judged on the same architectures: those all the compared proxies (the
+ones ``--proxy``/``--source`` select) have a finite value for, so a proxy covering all 15,625 NB201 cells
+and a peer proxy published for 9,444 of them are compared like for like. The baselines never define or
+shrink that set (runner._common): each is recomputed on it, and one with values for only part of it (a
+peer's params published for 724 cells) is ranked in its own group with its own n rather than next to
+proxies judged on more archs. Stored ``arch_set = 'common'`` rows are used when they were made for exactly
+the same compared proxies; otherwise the correlations are computed now (not stored: this is a read).
 """
 from __future__ import annotations
 
@@ -61,31 +64,33 @@ def leaderboard(con: duckdb.DuckDBPyConnection, bench: str, dataset: str, metric
     _check_known(con, bench, proxies, sources)
     arch_set = "common" if common else "own"
     stored = _stored(con, t, bench, population_name, arch_set, proxies, sources)
+    if stored.height == 0 and not common:
+        raise EvaluationError(f"no stored correlations for {bench} {t.label()} (population {population_name}); "
+                              f"run `nasdb eval --bench {bench} --dataset {dataset} --split {t.split} "
+                              f"--metric {t.metric} --population {population_name}` first")
+    pairs, compared = _pairs(con, bench, t, population_name, proxies, sources, common)
     if common and stored.height:
-        wanted = _proxy_set(con, bench, t, proxies, sources)
         made_for = {tuple(json.loads(s)["common_with"] or []) for s in stored["settings"]}
-        if made_for != {tuple(wanted)}:
+        if made_for != {tuple(sorted(f"{p}@{src}" for p, src in compared))}:
             stored = stored.clear()
     source = f"stored evaluation ({bench} {t.label()}, population {population_name}, arch set {arch_set})"
+    origin = "stored" if stored.height else "now"
     if stored.height == 0:
-        if not common:
-            raise EvaluationError(f"no stored correlations for {bench} {t.label()} (population {population_name}); "
-                                  f"run `nasdb eval --bench {bench} --dataset {dataset} --split {t.split} "
-                                  f"--metric {t.metric} --population {population_name}` first")
         stored = runner.correlations(
             con, runner.Filters(bench, dataset, proxies, sources, t.split, t.metric),
             runner.Settings(population=population_name, common=True, bootstrap=bootstrap, seed=seed, targets="all"))
         stored = stored.filter((pl.col("gt_source") == t.gt_source) & pl.col("epochs").eq_missing(t.epochs))
-        source = (f"computed now on the archs all {stored.height} proxies share ({bench} {t.label()}, population "
-                  f"{population_name}, {bootstrap} bootstrap resamples, seed {seed}; not stored)")
+        n = pairs[compared[0]].x.size if compared else 0
+        source = (f"computed now on the {n:,} archs the {len(compared)} compared proxies share, baselines "
+                  f"recomputed on them ({bench} {t.label()}, population {population_name}, {bootstrap} bootstrap "
+                  f"resamples, seed {seed}; not stored)")
     # rows stored before evaluations recorded their inputs count as stale
     stored = stored.with_columns(stale=pl.col("stale").fill_null(True) if "stale" in stored.columns else pl.lit(True))
     n_stale = int(stored["stale"].sum())
     if n_stale:
         source += (f"; {n_stale} STALE row(s): a proxy's current run or the ground truth changed since they "
                    "were computed, re-run `nasdb eval`")
-    table = _grouped(con, bench, t, population_name, common, stored.select(COLUMNS), proxies, sources, bootstrap,
-                     seed)
+    table = _grouped(pairs, common, stored.select(COLUMNS), origin, bootstrap, seed)
     return table, source
 
 
@@ -96,28 +101,33 @@ def warnings(table: pl.DataFrame) -> list[str]:
             f"+-{2 / max(n - 1, 1) ** 0.5:.2f}), read the CIs, not the order" for g, n in small.iter_rows()]
 
 
-def _pairs(con, bench: str, t: pairing.Target, pop_name: str, proxies, sources) -> dict:
-    """(proxy, source) -> its current finite pairs with the target (what each stored row was computed on)."""
+def _pairs(con, bench: str, t: pairing.Target, pop_name: str, proxies, sources,
+           common: bool) -> tuple[dict, list[tuple[str, str]]]:
+    """(proxy, source) -> its current finite pairs with the target (what each stored row was computed on;
+    with ``common`` restricted to the common set), and the proxies that define the common set."""
     jobs = runner._jobs(con, runner.Filters(bench, t.dataset, proxies, sources, t.split, t.metric),
                         population.parse(pop_name), "all")
-    return next((j.proxies for j in jobs if j.target == t), {})
+    job = next((j for j in jobs if j.target == t), None)
+    if job is None:
+        return {}, []
+    compared = runner._common(job) if common else []  # first: it narrows job.proxies to the common set
+    return job.proxies, compared
 
 
-def _grouped(con, bench: str, t: pairing.Target, pop_name: str, common: bool, table: pl.DataFrame, proxies,
-             sources, bootstrap: int, seed: int) -> pl.DataFrame:
-    """``table`` with columns group, group_n, rank (within the group), computed; baselines in every group."""
-    pairs = _pairs(con, bench, t, pop_name, proxies, sources)
-
+def _grouped(pairs: dict, common: bool, table: pl.DataFrame, origin: str, bootstrap: int,
+             seed: int) -> pl.DataFrame:
+    """``table`` with columns group, group_n, rank (within the group), computed (``origin`` of its rows: stored,
+    or now); baselines in every group."""
     def coverage(proxy: str, source: str, n: int) -> str:
         p = pairs.get((proxy, source))
-        if common or p is None or p.x.size != n:  # a common set, or rows that predate the current values
-            return f"common n={n}" if common else f"n={n}"
+        if p is None or p.x.size != n:  # rows that predate the current values
+            return f"n={n}"
         return hashlib.sha1(p.arch_id.tobytes()).hexdigest()
 
     table = table.with_columns(
         coverage=pl.struct("proxy", "proxy_source", "n").map_elements(
             lambda r: coverage(r["proxy"], r["proxy_source"], r["n"] or 0), return_dtype=pl.Utf8),
-        computed=pl.lit("stored"))
+        computed=pl.lit(origin))
     extra = []
     if not common:
         for cov, members in table.partition_by("coverage", as_dict=True).items():
@@ -183,13 +193,3 @@ def _stored(con, t: pairing.Target, bench: str, pop: str, arch_set: str, proxies
         return pl.DataFrame()
     return store.frame(con, sql, params)
 
-
-def _proxy_set(con, bench: str, t: pairing.Target, proxies, sources) -> list[str]:
-    """'proxy@source' of every proxy that pairs with the target (what a common arch set is made of)."""
-    values = pairing.proxy_values(con, bench)
-    baseline = pl.col("proxy").is_in(pairing.BASELINES)
-    if proxies:
-        values = values.filter(pl.col("proxy").is_in(proxies) | baseline)
-    if sources:
-        values = values.filter(pl.col("source").is_in(sources) | baseline)
-    return sorted(f"{p}@{s}" for p, s in pairing.for_dataset(values, t.dataset))

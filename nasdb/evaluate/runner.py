@@ -93,6 +93,7 @@ class _Job:
     proxies: dict[tuple[str, str], pairing.Pairs]
     runs: dict[tuple[str, str], str | None]  # (proxy, source) -> proxies.run_id of its values
     gt_input: str | None = None              # the ground truth's ingest version (runs.ground_truth_input)
+    selected: frozenset[tuple[str, str]] = frozenset()  # what the filters named (baselines ride along anyway)
 
     def inputs(self, keys) -> list[str]:
         """proxy@source#run_id of the given proxies that come from a run (baselines from archs/costs do not),
@@ -140,7 +141,8 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
             if within is not None:
                 pairs = {key: p.subset(within) for key, p in pairs.items()}
             if pairs:
-                jobs.append(_Job(bench, t, pairs, runs, ground_truth_input(con, bench, t.gt_source)))
+                jobs.append(_Job(bench, t, pairs, runs, ground_truth_input(con, bench, t.gt_source),
+                                 _selected(pairs, f.proxies, f.sources)))
     if f.dataset and f.dataset not in seen_datasets:
         raise EvaluationError(f"unknown dataset {f.dataset!r}; datasets with ground truth: "
                               f"{', '.join(sorted(seen_datasets)) or 'none'}")
@@ -155,16 +157,29 @@ def _jobs(con: duckdb.DuckDBPyConnection, f: Filters, pop: population.Population
     return jobs
 
 
-def _common(job: _Job) -> None:
-    """Restrict every proxy of the job to the archs where all of them have a finite value.
+def _selected(keys, proxies: list[str] | None, sources: list[str] | None) -> frozenset[tuple[str, str]]:
+    """The (proxy, source) keys the filters name (no filter names everything)."""
+    return frozenset(k for k in keys if (not proxies or k[0] in proxies) and (not sources or k[1] in sources))
 
+
+def _common(job: _Job) -> list[tuple[str, str]]:
+    """Restrict every proxy of the job to the common arch set; return the proxies that define it.
+
+    The set is the archs where every compared proxy has a finite value: the proxies the filters select,
+    baselines excluded (baselines define it only when the filters select nothing else). A baseline is the bar
+    to beat on that set and never shrinks it: it is judged on the archs of the set it has a value for, so one
+    published for fewer archs (Suite-Zero's params on 724 NB201 cells) keeps its honest, smaller n.
     Proxies with no finite value for this target at all are left out (they would empty the set).
     """
     job.proxies = {k: p for k, p in job.proxies.items() if p.x.size}
+    chosen = [k for k in job.proxies if k in job.selected] or list(job.proxies)
+    compared = [k for k in chosen if k[0] not in pairing.BASELINES] or chosen
     keep = None
-    for p in job.proxies.values():
-        keep = p.arch_id if keep is None else np.intersect1d(keep, p.arch_id)
-    job.proxies = {k: p.subset(keep) for k, p in job.proxies.items()}
+    for k in compared:
+        keep = job.proxies[k].arch_id if keep is None else np.intersect1d(keep, job.proxies[k].arch_id)
+    if keep is not None:
+        job.proxies = {k: p.subset(keep) for k, p in job.proxies.items()}
+    return compared
 
 
 def _references(con: duckdb.DuckDBPyConnection, bench: str, dataset: str) -> dict[str, bias.Reference]:
@@ -212,8 +227,7 @@ def _compute(con, jobs: list[_Job], s: Settings, progress: bool, correlations_on
     settings = {k: v for k, v in asdict(s).items() if k != "targets"}  # targets only selects, changes no number
     planned = []
     for job in jobs:
-        if s.common:
-            _common(job)
+        compared = _common(job) if s.common else []
         t, at = job.target, (job.bench, job.target.dataset)
         if at not in refs_cache:
             refs_cache[at] = _references(con, job.bench, t.dataset)
@@ -221,14 +235,14 @@ def _compute(con, jobs: list[_Job], s: Settings, progress: bool, correlations_on
             strata_cache[job.bench] = _strata(con, job.bench)
         if at not in context_cache:
             context_cache[at] = reuse.context(refs_cache[at], *strata_cache[job.bench])
-        others = sorted(f"{p}@{src}" for p, src in job.proxies) if s.common else None
+        others = sorted(f"{p}@{src}" for p, src in compared) if s.common else None
         for (proxy, source), p in job.proxies.items():
             base = {"bench": job.bench, "dataset": t.dataset, "split": t.split, "metric": t.metric,
                     "epochs": t.epochs, "gt_source": t.gt_source, "higher_is_better": t.higher_is_better,
                     "proxy": proxy, "proxy_source": source, "proxy_dataset": p.proxy_dataset,
                     "population": s.population, "arch_set": s.arch_set,
                     "proxy_run_id": job.runs[(proxy, source)], "stale": False,
-                    "inputs": job.inputs(job.proxies if s.common else [(proxy, source)])}
+                    "inputs": job.inputs({*compared, (proxy, source)})}
             fingerprint = reuse.fingerprint(code, {**settings, "common_with": others}, base, p, context_cache[at])
             planned.append((job, p, base, others, fingerprint))
     found = reuse.stored_rows(con, [f for *_, f in planned]) if reuse_stored and not correlations_only else {}
@@ -360,10 +374,12 @@ def plan(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, setting
 
 def select(jobs: list[_Job], proxies: list[str] | None = None, sources: list[str] | None = None) -> list[_Job]:
     """Planned jobs narrowed to these proxies and sources, keeping the baselines (as :class:`Filters` does)."""
-    def wanted(proxy: str, source: str) -> bool:
-        return proxy in pairing.BASELINES or ((not proxies or proxy in proxies) and (not sources or source in sources))
-
-    return [replace(j, proxies={k: p for k, p in j.proxies.items() if wanted(*k)}) for j in jobs]
+    out = []
+    for j in jobs:
+        chosen = _selected(j.proxies, proxies, sources)
+        out.append(replace(j, proxies={k: p for k, p in j.proxies.items() if k in chosen or k[0] in pairing.BASELINES},
+                           selected=chosen))
+    return out
 
 
 def compute(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, settings: Settings | None = None,

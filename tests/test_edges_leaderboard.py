@@ -129,13 +129,17 @@ def test_ndcg_is_stored_with_every_topk_row(toy):
 PARTIAL = {4: 2.0, 5: 1.0, 6: 3.0, 9: 4.0}  # a peer's params for four archs only (three of them in A and B's set)
 
 
+def _add_partial_baseline(con) -> None:
+    _insert(con, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(PARTIAL), "dataset": "d",
+                                               "proxy": "params", "value": list(PARTIAL.values()),
+                                               "source": "peer:z"}))
+
+
 def test_common_set_is_made_of_the_compared_proxies_never_of_the_baselines(toy):
     """A baseline from a source nobody asked for (a peer's params on 4 archs) used to shrink the common set to
     its own archs; the set is A and B's (3-7), the baselines are judged on it, and the partial one is ranked in
     its own group with its honest n (its archs of the set)."""
-    _insert(toy, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(PARTIAL), "dataset": "d",
-                                               "proxy": "params", "value": list(PARTIAL.values()),
-                                               "source": "peer:z"}))
+    _add_partial_baseline(toy)
     shared = [3, 4, 5, 6, 7]
     table, source = leaderboard(toy, "toy", "d", common=True, sources=["test", "peer:x"], bootstrap=0)
     groups = {g: {(r["proxy"], r["proxy_source"]): r for r in rows.iter_rows(named=True)}
@@ -171,9 +175,7 @@ def test_common_set_is_made_of_the_compared_proxies_never_of_the_baselines(toy):
 
 
 def test_common_cli_prints_the_set_and_the_partial_baseline_group(toy, capsys):
-    _insert(toy, "peer_proxies", pl.DataFrame({"bench": "toy", "arch_id": list(PARTIAL), "dataset": "d",
-                                               "proxy": "params", "value": list(PARTIAL.values()),
-                                               "source": "peer:z"}))
+    _add_partial_baseline(toy)
     path = toy.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
     toy.close()
     assert cli.main(["--db", path, "leaderboard", "--bench", "toy", "--dataset", "d", "--common",

@@ -3,7 +3,9 @@ start of its computation), another process reads the file without waiting and no
 
 Each command runs for real in a subprocess; the one step that starts its computation is wrapped so it waits
 for the test's go (stdin) before doing its real work. The old commands opened the writer before computing,
-so the readers below (``NASDB_READ_WAIT=0``: no waiting) failed with "held by pid ...".
+so the readers below (``NASDB_READ_WAIT=0``: no waiting) failed with "held by pid ...". The ingest commands
+over files a user supplies (``ingest-nb101``, ``ingest-nds``: not mirrored) run on files written here in the
+official formats; they held the writer for the whole parse until they moved onto the runner's path.
 """
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from nasdb import dbfile, store
+from test_nb101_tfrecord import HASH, OTHER, payload, write_tfrecord
+from test_nds import FIXTURES as NDS_FIXTURES
 
 PAUSED = """
 import importlib, sys
@@ -57,6 +62,22 @@ JOBS = {
 }
 
 
+# commands over user-supplied files: argv given the test's folder, the step that starts the parse, a stored count
+USER_FILE_JOBS = {
+    "ingest-nb101": (lambda tmp: ["ingest-nb101", "--tfrecord", str(_tfrecord(tmp))], "nasdb.readers.nb101_proto",
+                     "read_runs", "SELECT count(*) FROM nb101_runs"),
+    "ingest-nds": (lambda tmp: ["ingest-nds", "--dir", str(NDS_FIXTURES)], "ingest.nds", "load_sweep",
+                   "SELECT count(*) FROM ground_truth WHERE bench = 'nds_darts'"),
+}
+
+
+def _tfrecord(folder: Path) -> Path:
+    """Three seeds of two published NB101 cells at 108 epochs, in the official TFRecord format."""
+    path = folder / "nasbench_only108.tfrecord"
+    write_tfrecord(path, [payload(h, 108, seed)[0] for h in (HASH, OTHER) for seed in range(3)])
+    return path
+
+
 @pytest.fixture(scope="module")
 def source_db(ingested, tmp_path_factory):
     """NB201 + TNB101 + GRAF's files, and nasdb's own graf_* features of the TNB101 micro cells (ensemble members)."""
@@ -67,10 +88,32 @@ def source_db(ingested, tmp_path_factory):
     return db
 
 
+@pytest.fixture(scope="module")
+def nb101_cells_db(tmp_path_factory):
+    """The two published NB101 cells the TFRecord holds (arch_id 0 and 1), as `nasdb ingest nb101` places them."""
+    db = tmp_path_factory.mktemp("user-files") / "source.duckdb"
+    with dbfile.writing(db, create=True) as con:
+        con.execute("INSERT INTO archs (bench, arch_id, arch_key) VALUES ('nb101', 0, ?), ('nb101', 1, ?)",
+                    [HASH, OTHER])
+    return db
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(JOBS))
 def test_a_computing_job_does_not_hold_the_database(name, source_db, tmp_path):
     argv, module, attr, stored = JOBS[name]
+    _computes_read_only(source_db, argv, module, attr, stored, tmp_path)
+
+
+@pytest.mark.parametrize("name", list(USER_FILE_JOBS))
+def test_ingesting_user_files_does_not_hold_the_database(name, nb101_cells_db, tmp_path):
+    argv, module, attr, stored = USER_FILE_JOBS[name]
+    _computes_read_only(nb101_cells_db, argv(tmp_path), module, attr, stored, tmp_path)
+
+
+def _computes_read_only(source_db, argv, module, attr, stored, tmp_path) -> None:
+    """Run ``nasdb ARGV`` on a copy of ``source_db`` paused where it starts computing: no write lock, readers
+    succeed without waiting; then let it finish and find its rows stored."""
     db = tmp_path / "db.duckdb"
     shutil.copy(source_db, db)
     env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache"), "NASDB_READ_WAIT": "0", "OMP_NUM_THREADS": "1"}

@@ -4,7 +4,11 @@ An observer process asks the kernel (fcntl F_GETLK, no lock taken: ``nasdb.dbfil
 20 ms whether a writer holds the file, while a real CLI command runs:
 - ``score``:  ``nasdb score nasgraph --bench nb101`` (423,624 cells, 3.4 M values) on a copy of --db;
 - ``eval``:   ``nasdb eval --bench nb201 --bootstrap 100 --trials 50`` on a copy of --nb201-db;
-- ``ingest``: ``nasdb ingest naswot`` on the same copy.
+- ``ingest``: ``nasdb ingest naswot`` on the same copy;
+- with ``--ingest-db FULL``: every ingest command on a copy of a full database: ``nasdb ingest JOB`` for each
+  job, ``nasdb ingest-nb101`` on an official-format TFRecord of the mirrored data-20k cells (3 seeds at 108
+  epochs, as ``nasbench_only108.tfrecord`` holds them; the real file is not mirrored) and ``nasdb ingest-nds``
+  on the tests' fixtures in the official NDS format (NDS is not mirrored either).
 Then, for the 3.4 M NB101 values just stored, the time and CPU the database is held by today's merge
 (staged Parquet parts -> compact history), by the previous merge (a history table of strings per value)
 and by the oldest direct way (one transaction per chunk into the database, the file held throughout),
@@ -12,6 +16,7 @@ and the CPU of typical readers of ``proxies``. Prints Markdown for docs/benchmar
 
     NASDB_MIRROR=../shared/benchdata .venv/bin/python bench/bench_runs.py --db NB101.duckdb --nb201-db NB201.duckdb
     ... --quick     # validation: NB201 only, ~1-2 minutes
+    NASDB_MIRROR=../shared/benchdata .venv/bin/python bench/bench_runs.py --ingest-db data/nasdb.duckdb --ingest-only
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ from nasdb import dbfile, store  # noqa: E402
 
 
 def observe(db: Path, argv: list[str], env: dict) -> dict:
-    """Run ``nasdb ARGV`` and record every interval during which a writer held ``db``."""
+    """Run ``nasdb ARGV`` and record every interval during which a writer held ``db`` (and its CPU seconds)."""
+    cpu0 = _children_cpu()
     proc = subprocess.Popen([sys.executable, "-m", "nasdb.cli", "--db", str(db), *argv], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
@@ -49,8 +55,26 @@ def observe(db: Path, argv: list[str], env: dict) -> dict:
         intervals.append(time.perf_counter() - since)
     out, err = proc.communicate()
     assert proc.returncode == 0, err[-2000:]
-    return {"wall": time.perf_counter() - t0, "held_total": sum(intervals), "held_max": max(intervals, default=0.0),
-            "n_holds": len(intervals), "stdout": out.strip().splitlines()[-1] if out.strip() else ""}
+    return {"wall": time.perf_counter() - t0, "cpu": _children_cpu() - cpu0, "held_total": sum(intervals),
+            "held_max": max(intervals, default=0.0), "n_holds": len(intervals), "stdout": out.strip().splitlines()[-1] if out.strip() else ""}
+
+
+def ingest_commands(work: Path, cache: Path) -> dict[str, list[str]]:
+    """Every ingest command: each manifest job, then the two over files a user supplies, on files written here."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import json
+
+    from ingest import JOBS
+    from nasdb import sources
+    from test_nb101_tfrecord import payload, write_tfrecord  # the tests' independent official-format writer
+    from test_nds import FIXTURES
+
+    keys = json.loads(sources.verified_path("nb101/nasbench_vis/data-20k.json", cache).read_bytes())["key"]
+    tfrecord = work / "nasbench_only108.tfrecord"
+    write_tfrecord(tfrecord, (payload(k, 108, seed)[0] for k in keys for seed in range(3)))
+    return {**{f"ingest {job}": ["ingest", job] for job in JOBS},
+            f"ingest-nb101 ({3 * len(keys):,} records)": ["ingest-nb101", "--tfrecord", str(tfrecord)],
+            "ingest-nds (test fixtures)": ["ingest-nds", "--dir", str(FIXTURES)]}
 
 
 def _cpu() -> float:
@@ -58,6 +82,14 @@ def _cpu() -> float:
     import resource
 
     r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have been waited for (the observed commands)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 
@@ -145,38 +177,58 @@ def readers(db: Path, bench: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", type=Path, required=True, help="a database with NB101 ingested (not scored)")
-    ap.add_argument("--nb201-db", type=Path, required=True, help="a database with nb201 + naswot ingested")
+    ap.add_argument("--db", type=Path, help="a database with NB101 ingested (not scored)")
+    ap.add_argument("--nb201-db", type=Path, help="a database with nb201 + naswot ingested")
+    ap.add_argument("--ingest-db", type=Path, help="a full database (`nasdb build`): also observe every ingest "
+                                                   "command on a copy of it")
+    ap.add_argument("--ingest-only", action="store_true", help="only the --ingest-db commands (~2-4 minutes)")
+    ap.add_argument("--ingest-cache", type=Path, help="NASDB_CACHE for the ingest commands, e.g. one holding the NB101 "
+                                                      "enumeration (default: a fresh one; `ingest nb101` enumerates)")
     ap.add_argument("--quick", action="store_true",
                     help="validate the script in ~1 minute: NB201 only (score, eval, ingest; merge comparison on "
                          "its 500,000 values); --db is not used")
     args = ap.parse_args()
+    if (args.ingest_only and not args.ingest_db) or (not args.ingest_only and not (args.nb201_db
+                                                                                    and (args.db or args.quick))):
+        ap.error("give --db and --nb201-db (or --nb201-db --quick), and/or --ingest-db [--ingest-only]")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = {**os.environ, "NASDB_CACHE": str(work / "cache"), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-        nb101, nb201 = work / "nb101.duckdb", work / "nb201.duckdb"
-        shutil.copy(args.nb201_db, nb201)
-        commands = {"score nasgraph --bench nb201": (nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"]),
-                    "eval --bench nb201": (nb201, ["eval", "--bench", "nb201", "--bootstrap", "100", "--trials", "50"]),
-                    "ingest naswot": (nb201, ["ingest", "naswot"])}
-        if not args.quick:
+        os.environ["NASDB_CACHE"] = env["NASDB_CACHE"]
+        nb101, nb201, full = work / "nb101.duckdb", work / "nb201.duckdb", work / "full.duckdb"
+        commands = {}
+        if not args.ingest_only:
+            shutil.copy(args.nb201_db, nb201)
+            commands = {"score nasgraph --bench nb201": (nb201, ["score", "nasgraph", "--bench", "nb201", "--quiet"]),
+                        "eval --bench nb201": (nb201, ["eval", "--bench", "nb201", "--bootstrap", "100", "--trials",
+                                                       "50"]),
+                        "ingest naswot": (nb201, ["ingest", "naswot"])}
+        if not args.quick and not args.ingest_only:
             shutil.copy(args.db, nb101)
             commands = {"score nasgraph --bench nb101": (nb101, ["score", "nasgraph", "--bench", "nb101", "--quiet"]),
                         **commands}
-        for db in {db for db, _ in commands.values()}:  # an older schema is upgraded here, not while observed
+        if args.ingest_db:
+            shutil.copy(args.ingest_db, full)
+            cache = args.ingest_cache or work / "cache"
+            ingest_env = {**env, "NASDB_CACHE": str(cache)}
+            commands.update({name: (full, argv, ingest_env) for name, argv in ingest_commands(work, cache).items()})
+        for db in {db for db, *_ in commands.values()}:  # an older schema is upgraded here, not while observed
             dbfile.close_writer(store.connect(db, create=False), db)
         rows = {}
-        for name, (db, argv) in commands.items():
-            rows[name] = observe(db, argv, env)
+        for name, (db, argv, *own_env) in commands.items():
+            rows[name] = observe(db, argv, own_env[0] if own_env else env)
             print(name, rows[name], flush=True)
-        merged_db, bench = (nb201, "nb201") if args.quick else (nb101, "nb101")
-        os.environ["NASDB_CACHE"] = env["NASDB_CACHE"]
-        staged = staging_vs_direct(merged_db, work, bench)
-        read = readers(merged_db, bench)
+        if not args.ingest_only:
+            merged_db, bench = (nb201, "nb201") if args.quick else (nb101, "nb101")
+            staged = staging_vs_direct(merged_db, work, bench)
+            read = readers(merged_db, bench)
     print(f"load average {os.getloadavg()[0]:.1f}\n")
-    print("| command | wall | write lock held (total) | longest hold | holds |\n|---|---|---|---|---|")
+    print("| command | wall | CPU | write lock held (total) | longest hold | holds |\n|---|---|---|---|---|---|")
     for name, r in rows.items():
-        print(f"| `nasdb {name}` | {r['wall']:.1f} s | {r['held_total']:.2f} s | {r['held_max']:.2f} s | {r['n_holds']} |")
+        print(f"| `nasdb {name}` | {r['wall']:.1f} s | {r['cpu']:.1f} s | {r['held_total']:.2f} s | {r['held_max']:.2f} s "
+              f"| {r['n_holds']} |")
+    if args.ingest_only:
+        return
     print(f"\n{staged['rows']:,} {bench} values, {staged['chunks']} parts ({staged['stage_seconds']:.2f} s to stage, "
           f"{staged['stage_mb']:.1f} MB of Parquet, outside the database):\n")
     print("| stored as | database held | CPU while held |\n|---|---|---|")

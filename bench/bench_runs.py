@@ -225,8 +225,8 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f}\n")
     print("| command | wall | CPU | write lock held (total) | longest hold | holds |\n|---|---|---|---|---|---|")
     for name, r in rows.items():
-        print(f"| `nasdb {name}` | {r['wall']:.1f} s | {r['cpu']:.1f} s | {r['held_total']:.2f} s | {r['held_max']:.2f} s "
-              f"| {r['n_holds']} |")
+        print(f"| `nasdb {name}` | {r['wall']:.1f} s | {r['cpu']:.1f} s | {r['held_total']:.2f} s "
+              f"| {r['held_max']:.2f} s | {r['n_holds']} |")
     if args.ingest_only:
         return
     print(f"\n{staged['rows']:,} {bench} values, {staged['chunks']} parts ({staged['stage_seconds']:.2f} s to stage, "

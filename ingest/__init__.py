@@ -6,7 +6,11 @@ A job module defines:
   NEEDS  : list[str]       -- jobs that must have run first (e.g. the archs it joins to)
   OWNS   : dict[str, str]  -- table -> SQL predicate selecting the rows this job writes
   load(con, files: dict[str, Path]) -> None   -- insert rows; raise IngestError on anything it cannot place
-The runner (ingest/runner.py) deletes the rows the job OWNS and calls ``load`` inside one transaction.
+  DDL    : str (optional)  -- creates a table the job OWNS outside the public schema
+The runner (ingest/runner.py) calls ``load`` on an in-memory scratch database (the public schema plus the
+rows its NEEDS own), then deletes the rows the job OWNS and inserts the new ones in one short transaction.
+Jobs over files a user supplies (``nb101_tfrecord``, ``nds``: not mirrored, not in JOBS) leave FILES empty,
+write their own ``sources`` rows (their OWNS names them) and run through ``runner.ingest_files``.
 """
 
 # Run order: spaces (archs) first, then everything that joins to them.

@@ -1,8 +1,9 @@
 """Optional: the official NB101 results from a TFRecord file the user supplies (``nasdb ingest-nb101``).
 
 ``nasbench_only108.tfrecord`` / ``nasbench_full.tfrecord`` are not mirrored and not in the manifest, so
-this is not a manifest job: the file is hashed (sha256 recorded in ``sources``), read without
-TensorFlow, and joined to the enumerated cells by module hash (run job ``nb101`` first). Written:
+this job runs over the user's file (``runner.ingest_files``; parsed read-only, then one short write): the
+file is hashed (sha256 recorded in ``sources``), read without TensorFlow, and joined to the enumerated cells
+by module hash (run job ``nb101`` first). Written:
 - ``nb101_runs`` (this module's table): every run (seed) at every epoch budget, every evaluation
   (start / halfway / end of training), accuracies as fractions as published;
 - ``ground_truth``: train/valid/test accuracy (percent) at the end of training, mean over the runs;
@@ -14,15 +15,20 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.rows import arch_ids, insert
-from nasdb import sources, store
+from nasdb import sources
 from nasdb.errors import IngestError, SourceError
 from nasdb.readers.nb101_proto import read_runs
 
 NAME = "nb101_tfrecord"
+FILES: list[str] = []  # not in the manifest: the user's file, named by `nasdb ingest-nb101 --tfrecord`
+NEEDS = ["nb101"]
+TFRECORD = "tfrecord"  # its key in ``files``
 DATASET = "cifar10"
-RUNS_DDL = """
+DDL = """
 CREATE TABLE IF NOT EXISTS nb101_runs (
     arch_id             BIGINT  NOT NULL,   -- archs.arch_id (bench 'nb101')
     epochs              INTEGER NOT NULL,   -- training budget of the run: 4, 12, 36 or 108
@@ -55,16 +61,20 @@ def _costs(final: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([time, params]).with_columns(bench=pl.lit("nb101"), dataset=pl.lit(DATASET), source=pl.lit(NAME))
 
 
-def ingest(con: duckdb.DuckDBPyConnection, path: Path, progress: bool = True) -> dict[str, int]:
-    """Read, check and store one official NB101 TFRecord file in one transaction; return row counts."""
+def files(path: Path) -> dict[str, Path]:
+    """The job's input: the user's TFRecord file, checked to exist before anything else happens."""
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"{path}: no such file; expected the official nasbench_only108.tfrecord or "
                           f"nasbench_full.tfrecord")
-    if not con.sql("SELECT count(*) FROM archs WHERE bench = 'nb101'").fetchall()[0][0]:
-        raise IngestError("no nb101 archs in the database yet; run `nasdb ingest nb101` first")
+    return {TFRECORD: path}
+
+
+def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """Read and check the file, then insert its runs, ground truth, costs and its ``sources`` row."""
+    path = files[TFRECORD]
     sha256 = sources.sha256_of(path)
-    runs = read_runs(path, progress)  # all parsing and CRC checks happen before the database is touched
+    runs = read_runs(path)
     if runs.height == 0:
         raise IngestError(f"{path}: holds no evaluation records")
     hashes = runs["module_hash"].unique(maintain_order=True)
@@ -72,14 +82,15 @@ def ingest(con: duckdb.DuckDBPyConnection, path: Path, progress: bool = True) ->
     runs = runs.with_columns(arch_id=pl.col("module_hash").replace_strict(ids, return_dtype=pl.Int64))
     last = pl.col("eval_index") == pl.col("eval_index").max().over("arch_id", "epochs", "run")
     final = runs.filter(last)
-    with store.transaction(con):
-        con.execute(RUNS_DDL)
-        for table, pred in OWNS.items():
-            con.execute(f"DELETE FROM {table} WHERE {pred}")
-        n_runs = insert(con, "nb101_runs", runs.drop("module_hash", "trainable_parameters"))
-        n_gt = insert(con, "ground_truth", _ground_truth(final))
-        n_costs = insert(con, "costs", _costs(final))
-        con.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                    [f"user:{path.name}", path.resolve().as_uri(), sha256, path.stat().st_size,
-                     "CC BY 4.0 (NAS-Bench-101 data)", "official NAS-Bench-101 TFRecord, supplied by the user", NAME])
-    return {"archs": len(ids), "nb101_runs": n_runs, "ground_truth": n_gt, "costs": n_costs}
+    insert(con, "nb101_runs", runs.drop("module_hash", "trainable_parameters"))
+    insert(con, "ground_truth", _ground_truth(final))
+    insert(con, "costs", _costs(final))
+    con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                [f"user:{path.name}", path.resolve().as_uri(), sha256, path.stat().st_size,
+                 "CC BY 4.0 (NAS-Bench-101 data)", "official NAS-Bench-101 TFRecord, supplied by the user", NAME])
+
+
+def counts(rows: dict[str, pa.Table]) -> dict[str, int]:
+    """What an ingest stored: cells, and rows per table."""
+    return {"archs": len(pc.unique(rows["nb101_runs"]["arch_id"])),
+            **{t: rows[t].num_rows for t in ("nb101_runs", "ground_truth", "costs")}}

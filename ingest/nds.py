@@ -7,8 +7,9 @@ genotype with width/depth, or AnyNet block parameters), ``optim`` (``base_lr``, 
 ``params``, ``flops``, per-epoch ``test_ep_top1`` / ``train_ep_top1`` (top-1 *error*, %), and more.
 
 No machine here reaches that file, so it is not in ``sources.toml``: ``nasdb ingest-nds --dir PATH``
-runs this job on every sweep file found in PATH (each file one transaction, replacing only its
-benchmark's rows), and records each file's sha256 in ``sources``. Rows, per benchmark ``nds_<sweep>``:
+runs this job on every sweep file found in PATH (each file one :func:`job`, parsed read-only and then
+stored in one short transaction, replacing only its benchmark's rows), and records each file's sha256 in
+``sources``. Rows, per benchmark ``nds_<sweep>``:
 
 * ``archs``: one per distinct ``net``, ``arch_id`` = position of its first record in the file;
 * ``ground_truth``: test accuracy = 100 - test error at every epoch e (``epochs`` = e, so the final
@@ -19,7 +20,6 @@ benchmark's rows), and records each file's sha256 in ``sources``. Rows, per benc
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -29,7 +29,8 @@ import duckdb
 import polars as pl
 
 from ingest.rows import insert, insert_archs
-from nasdb import spaces, store
+from ingest.runner import Recipe
+from nasdb import sources, spaces
 from nasdb.errors import ArchStringError, IngestError
 from nasdb.spaces import nds
 
@@ -40,9 +41,10 @@ ORIGIN = "https://dl.fbaipublicfiles.com/nds/data.zip"
 SWEEP_FILE = re.compile(r"^(.+)\.json$")
 
 
-def owns(bench: str) -> dict[str, str]:
-    """The rows one sweep file replaces (every table keyed by its benchmark)."""
-    return {t: f"bench = '{bench}'" for t in ("archs", "benchmarks", "ground_truth", "costs")}
+def job(sweep: str, path: Path) -> Recipe:
+    """One sweep file's job: it replaces its benchmark's rows (every table keyed by it) and its ``sources`` row."""
+    owns = {t: f"bench = '{nds.bench_of(sweep)}'" for t in ("archs", "benchmarks", "ground_truth", "costs")}
+    return Recipe(NAME, {**owns, "sources": f"path = '{_source_path(path)}'"}, load)
 
 
 def sweep_files(directory: Path) -> dict[str, Path]:
@@ -88,7 +90,7 @@ def _number(rec: dict, name: str, where: str) -> float:
 
 
 def load_sweep(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> int:
-    """Insert one sweep file's rows (the caller deleted the old ones); returns the number of archs."""
+    """Insert one sweep file's rows; returns the number of archs."""
     space = spaces.get(nds.bench_of(sweep))
     by_key: dict[str, dict] = {}
     for i, rec in enumerate(records(path)):
@@ -151,23 +153,14 @@ def load_sweep(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> int:
     return len(archs)
 
 
-def _record_source(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> None:
-    rel = f"nds/{path.name}"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    con.execute("DELETE FROM sources WHERE path = ?", [rel])
+def _source_path(path: Path) -> str:
+    return f"nds/{path.name}"
+
+
+def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """A :func:`job`'s load: one sweep file (sweep name -> file), its rows and its ``sources`` row."""
+    (sweep, path), = files.items()
+    load_sweep(con, sweep, path)
     con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                [rel, f"{ORIGIN}#{path.name}", digest, path.stat().st_size, "see github.com/facebookresearch/nds",
-                 f"NDS sweep {sweep}: one record per trained network", NAME])
-
-
-def load(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> dict[str, int]:
-    """Replace each sweep's benchmark (sweep name -> file) in its own transaction; archs per benchmark."""
-    done = {}
-    for sweep, path in files.items():
-        bench = nds.bench_of(sweep)
-        with store.transaction(con):
-            for table, pred in owns(bench).items():
-                con.execute(f"DELETE FROM {table} WHERE {pred}")
-            done[bench] = load_sweep(con, sweep, path)
-            _record_source(con, sweep, path)
-    return done
+                [_source_path(path), f"{ORIGIN}#{path.name}", sources.sha256_of(path), path.stat().st_size,
+                 "see github.com/facebookresearch/nds", f"NDS sweep {sweep}: one record per trained network", NAME])

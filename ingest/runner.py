@@ -1,14 +1,18 @@
 """Run ingest jobs atomically and idempotently, holding the database only to write.
 
-Each job first parses its files into an in-memory scratch database (:func:`compute_job`, reading only
-the rows its NEEDS own), then one short DuckDB transaction deletes its previous rows (what it OWNS) and
-inserts the new ones (:func:`write_job`), so running it twice gives the same database and a failure or
-a kill mid-job leaves the previous content intact. Peer proxy rows get the run id ``ingest:<job>:<digest of its files>``.
+Each job first parses its files into an in-memory scratch database (:func:`compute`, reading only the rows
+its NEEDS own), then one short DuckDB transaction deletes its previous rows (what it OWNS) and inserts the
+new ones (:func:`write_job`), so running it twice gives the same database and a failure or a kill mid-job
+leaves the previous content intact. Jobs over the manifest's files run by name (:func:`ingest`); jobs over
+files a user supplies (the official NB101 TFRecord, NDS sweep files) the same way (:func:`ingest_files`).
+Peer proxy rows and ground truth get the version ``ingest:<job>:<digest of its files>``.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -21,13 +25,28 @@ from nasdb import config, dbfile, runs, sources, store
 from nasdb.errors import IngestError
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """A job whose rows depend on the file it is given (one NDS sweep file -> its benchmark), in the shape of a
+    job module (the same upper-case names), so the runner treats both alike."""
+
+    NAME: str
+    OWNS: dict[str, str]
+    load: Callable[[duckdb.DuckDBPyConnection, dict[str, Path]], None]
+    NEEDS: tuple[str, ...] = ()
+    FILES: tuple[str, ...] = ()
+
+
+Job = ModuleType | Recipe
+
+
 def job(name: str) -> ModuleType:
     if name not in JOBS:
         raise IngestError(f"unknown ingest job {name!r}; known jobs: {', '.join(JOBS)}")
     return importlib.import_module(f"ingest.{name}")
 
 
-def _record_sources(con: duckdb.DuckDBPyConnection, mod: ModuleType) -> None:
+def _record_sources(con: duckdb.DuckDBPyConnection, mod: Job) -> None:
     manifest = sources.manifest()
     con.execute("DELETE FROM sources WHERE ingested_by = ?", [mod.NAME])
     for path in mod.FILES:
@@ -40,29 +59,37 @@ def _record_sources(con: duckdb.DuckDBPyConnection, mod: ModuleType) -> None:
 
 def compute_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None,
                 mirror: Path | None = None) -> tuple[ModuleType, dict[str, pa.Table]]:
-    """Parse the job's verified files into its rows without writing to ``con`` (a read-only connection will do).
-
-    ``load`` runs against an in-memory scratch database holding the public schema and only the rows the
-    job's NEEDS own (the archs and ground truth it joins to), so a long parse never holds the file.
-    """
+    """Parse the job's verified manifest files into its rows without writing to ``con`` (see :func:`compute`)."""
     mod = job(name)
-    files = {p: sources.verified_path(p, cache, mirror) for p in mod.FILES}
+    return mod, compute(con, mod, {p: sources.verified_path(p, cache, mirror) for p in mod.FILES})
+
+
+def compute(con: duckdb.DuckDBPyConnection, mod: Job, files: dict[str, Path]) -> dict[str, pa.Table]:
+    """The rows job ``mod`` makes of ``files``, without writing to ``con`` (a read-only connection will do).
+
+    ``load`` runs against an in-memory scratch database holding the public schema (and the job's own ``DDL``)
+    and only the rows the job's NEEDS own (the archs and ground truth it joins to), so a long parse never
+    holds the file.
+    """
     con.complete()  # a caller's unfinished result would block the reads below
     scratch = duckdb.connect()
     try:
         scratch.execute(store.SCHEMA)
+        if getattr(mod, "DDL", None):
+            scratch.execute(mod.DDL)
         for need in getattr(mod, "NEEDS", []):
             for i, (table, pred) in enumerate(job(need).OWNS.items()):
                 rows = con.sql(f"SELECT * FROM {table} WHERE {pred}").to_arrow_table()
                 if i == 0 and rows.num_rows == 0:
-                    raise IngestError(f"ingest job {name!r} needs job {need!r} to have run first (no rows in {table})")
+                    raise IngestError(f"ingest job {mod.NAME!r} needs job {need!r} to have run first "
+                                      f"(no rows in {table})")
                 insert(scratch, table, rows)
         before = _counts(scratch)
         mod.load(scratch, files)
         strays = [t for t, n in _counts(scratch).items() if n != before[t] and t not in mod.OWNS]
         if strays:
-            raise IngestError(f"ingest job {name!r} wrote to {strays[0]}, a table it does not OWN")
-        return mod, {t: scratch.sql(f"SELECT * FROM {t} WHERE {pred}").to_arrow_table() for t, pred in mod.OWNS.items()}
+            raise IngestError(f"ingest job {mod.NAME!r} wrote to {strays[0]}, a table it does not OWN")
+        return {t: scratch.sql(f"SELECT * FROM {t} WHERE {pred}").to_arrow_table() for t, pred in mod.OWNS.items()}
     finally:
         scratch.close()
 
@@ -72,22 +99,28 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 
-def write_job(con: duckdb.DuckDBPyConnection, mod: ModuleType, rows: dict[str, pa.Table]) -> None:
+def write_job(con: duckdb.DuckDBPyConnection, mod: Job, rows: dict[str, pa.Table]) -> None:
     """Replace the job's rows (what it OWNS) with ``rows`` in one short transaction; mark results that used
-    the rows it replaced stale."""
+    the rows it replaced stale. A job over user files owns (and its ``load`` writes) its own ``sources`` rows;
+    the runner records the manifest files of the others."""
     with store.transaction(con):
+        if getattr(mod, "DDL", None):
+            con.execute(mod.DDL)
         for table, pred in mod.OWNS.items():
             con.execute(f"DELETE FROM {table} WHERE {pred}")
             insert(con, table, rows[table])
-        _record_sources(con, mod)
+        if "sources" not in mod.OWNS:
+            _record_sources(con, mod)
         # peer values and ground truth are identified by the files they came from, so results can tell
         # when they change
+        version = _ingest_run_id(mod, rows)
         if "peer_proxies" in mod.OWNS:
-            con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [_ingest_run_id(mod)])
+            con.execute(f"UPDATE peer_proxies SET run_id = ? WHERE {mod.OWNS['peer_proxies']}", [version])
         if "ground_truth" in mod.OWNS:
-            con.execute("DELETE FROM ground_truth_versions WHERE ingested_by = ?", [mod.NAME])
+            pred = mod.OWNS["ground_truth"]  # names bench/source only: it selects this job's versions too
+            con.execute(f"DELETE FROM ground_truth_versions WHERE ingested_by = ? AND ({pred})", [mod.NAME])
             con.execute("INSERT INTO ground_truth_versions SELECT DISTINCT bench, source, ?, ? FROM ground_truth "
-                        f"WHERE {mod.OWNS['ground_truth']}", [_ingest_run_id(mod), mod.NAME])
+                        f"WHERE {pred}", [version, mod.NAME])
         runs.mark_stale(con)
 
 
@@ -97,9 +130,13 @@ def run_job(con: duckdb.DuckDBPyConnection, name: str, cache: Path | None = None
     write_job(con, *compute_job(con, name, cache, mirror))
 
 
-def _ingest_run_id(mod: ModuleType) -> str:
-    manifest = sources.manifest()
-    files = hashlib.sha256("".join(sorted(manifest[p].sha256 for p in mod.FILES)).encode()).hexdigest()[:12]
+def _ingest_run_id(mod: Job, rows: dict[str, pa.Table]) -> str:
+    if "sources" in mod.OWNS:
+        hashes = rows["sources"].column("sha256").to_pylist()
+    else:
+        manifest = sources.manifest()
+        hashes = [manifest[p].sha256 for p in mod.FILES]
+    files = hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest()[:12]
     return f"ingest:{mod.NAME}:{files}"
 
 
@@ -131,18 +168,37 @@ def ingest(db: str | Path | None = None, names: list[str] | None = None, cache: 
     from tqdm import tqdm
 
     ordered = _ordered(names)
-    if not config.db_path(db).is_file():
-        with dbfile.writing(db, create=True):
-            pass
-    dbfile.open_reader(db).close()  # a damaged file is one line before any work
+    _ready(db)
     bar = tqdm(ordered, desc="ingest", unit="job", disable=not progress)
     for n in bar:
         bar.set_postfix_str(n)
-        con = dbfile.open_reader(db)
-        try:
-            computed = compute_job(con, n, cache, mirror)
-        finally:
-            con.close()
-        with dbfile.writing(db) as con:
-            write_job(con, *computed)
+        _compute_then_write(db, lambda con: compute_job(con, n, cache, mirror))
     return ordered
+
+
+def ingest_files(db: str | Path | None, jobs: list[tuple[Job, dict[str, Path]]]) -> list[dict[str, pa.Table]]:
+    """Run jobs over files a user supplies (not in the manifest: job, its files) as :func:`ingest` runs the
+    others: each parses from a read-only connection, then holds the writer for one short transaction.
+    Returns each job's rows."""
+    _ready(db)
+    return [_compute_then_write(db, lambda con: (mod, compute(con, mod, files)))[1] for mod, files in jobs]
+
+
+def _ready(db: str | Path | None) -> None:
+    """Create a missing database file; a damaged one is one line before any work."""
+    if not config.db_path(db).is_file():
+        with dbfile.writing(db, create=True):
+            pass
+    dbfile.open_reader(db).close()
+
+
+def _compute_then_write(db: str | Path | None, compute_rows: Callable[[duckdb.DuckDBPyConnection], tuple[Job, dict]]
+                        ) -> tuple[Job, dict[str, pa.Table]]:
+    con = dbfile.open_reader(db)
+    try:
+        mod, rows = compute_rows(con)
+    finally:
+        con.close()
+    with dbfile.writing(db) as con:
+        write_job(con, mod, rows)
+    return mod, rows

@@ -18,6 +18,7 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from ingest import nb101_tfrecord
+from ingest.runner import ingest_files
 from nasdb import cli, store
 from nasdb.errors import IngestError
 from nasdb.readers import nb101_proto
@@ -190,11 +191,17 @@ def _runs_file(tmp_path: Path, hashes: list[str]) -> tuple[Path, dict]:
     return path, expected
 
 
+def _ingest(db: Path, path: Path) -> dict[str, int]:
+    """What `nasdb ingest-nb101 --tfrecord PATH` runs: parsed read-only, stored in one transaction."""
+    (rows,) = ingest_files(db, [(nb101_tfrecord, nb101_tfrecord.files(path))])
+    return nb101_tfrecord.counts(rows)
+
+
 def test_ingest_writes_mean_over_seeds_every_run_and_provenance(small_db, tmp_path):
     path, expected = _runs_file(tmp_path, [HASH, OTHER])
-    con = store.connect(small_db)
-    counts = nb101_tfrecord.ingest(con, path, progress=False)
-    assert counts["nb101_runs"] == 2 * 2 * 3 * 3
+    counts = _ingest(small_db, path)
+    assert counts == {"archs": 2, "nb101_runs": 2 * 2 * 3 * 3, "ground_truth": 2 * 2 * 3, "costs": 2 * 2 + 2}
+    con = store.connect(small_db, read_only=True)
     gt = store.frame(con, "SELECT arch_id, epochs, split, value FROM ground_truth WHERE source = 'nb101_tfrecord'")
     assert gt.height == 2 * 2 * 3
     # hand derivation: the end-of-training validation accuracy of seed s is 0.1 + 0.5 + 0.01 s -> mean 0.61 = 61 %
@@ -205,29 +212,58 @@ def test_ingest_writes_mean_over_seeds_every_run_and_provenance(small_db, tmp_pa
                    "AND metric = 'training_time_12ep'").fetchall()
     assert time == [(pytest.approx(21.0),)]  # 20 + seed, mean over seeds 0..2
     src = con.sql("SELECT sha256, bytes, ingested_by FROM sources WHERE path = 'user:nasbench_full.tfrecord'").fetchall()
-    assert src == [(hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size, "nb101_tfrecord")]
-    again = nb101_tfrecord.ingest(con, path, progress=False)  # idempotent: replaces its own rows
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert src == [(sha, path.stat().st_size, "nb101_tfrecord")]
+    # the ground truth's version names the file, so results judged against it go stale when it changes
+    version = f"ingest:nb101_tfrecord:{hashlib.sha256(sha.encode()).hexdigest()[:12]}"
+    assert con.sql("SELECT bench, source, version FROM ground_truth_versions WHERE ingested_by = 'nb101_tfrecord'"
+                   ).fetchall() == [("nb101", "nb101_tfrecord", version)]
+    con.close()
+    again = _ingest(small_db, path)  # idempotent: replaces its own rows
     assert again == counts
+    con = store.connect(small_db, read_only=True)
     assert con.sql("SELECT count(*) FROM nb101_runs").fetchall() == [(36,)]
+    assert con.sql("SELECT count(*) FROM ground_truth_versions").fetchall() == [(1,)]
+    con.close()
 
 
-def test_unknown_cell_or_corrupt_file_leaves_the_database_unchanged(small_db, tmp_path):
-    con = store.connect(small_db)
+def _stored(db: Path) -> list[tuple]:
+    con = store.connect(db, read_only=True)
+    try:
+        return con.sql("SELECT (SELECT count(*) FROM ground_truth), (SELECT count(*) FROM nb101_runs), "
+                       "(SELECT list(path) FROM sources), (SELECT list(version) FROM ground_truth_versions)").fetchall()
+    finally:
+        con.close()
+
+
+def test_unknown_cell_or_corrupt_file_leaves_the_database_unchanged(small_db, tmp_path, capsys):
     good, _ = _runs_file(tmp_path, [HASH])
-    nb101_tfrecord.ingest(con, good, progress=False)
-    before = con.sql("SELECT (SELECT count(*) FROM ground_truth), (SELECT count(*) FROM nb101_runs)").fetchall()
+    _ingest(small_db, good)
+    before = _stored(small_db)
     unknown_dir = tmp_path / "u"
     unknown_dir.mkdir()
     bad, _ = _runs_file(unknown_dir, [HASH, "ffffffffffffffffffffffffffffffff"])
     with pytest.raises(IngestError, match="unknown nb101 architecture 'ffffffffffffffffffffffffffffffff'"):
-        nb101_tfrecord.ingest(con, bad, progress=False)
+        _ingest(small_db, bad)
     raw = bytearray(good.read_bytes())
     raw[-3] ^= 0xFF
     good.write_bytes(bytes(raw))
     with pytest.raises(RecordError, match="bad data CRC"):
-        nb101_tfrecord.ingest(con, good, progress=False)
-    after = con.sql("SELECT (SELECT count(*) FROM ground_truth), (SELECT count(*) FROM nb101_runs)").fetchall()
-    assert after == before
+        _ingest(small_db, good)
+    capsys.readouterr()
+    assert cli.main(["--db", str(small_db), "ingest-nb101", "--tfrecord", str(good)]) == 2
+    err = capsys.readouterr().err
+    assert "bad data CRC" in err.strip().splitlines()[-1] and "Traceback" not in err  # after the progress bar
+    assert _stored(small_db) == before
+
+
+def test_before_the_cells_are_ingested_it_says_so(tmp_path, capsys):
+    path, _ = _runs_file(tmp_path, [HASH])
+    db = tmp_path / "empty.duckdb"
+    store.connect(db).close()
+    assert cli.main(["--db", str(db), "ingest-nb101", "--tfrecord", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "needs job 'nb101' to have run first" in err and "Traceback" not in err
 
 
 def test_cli_reports_errors_without_traceback(small_db, tmp_path, capsys):

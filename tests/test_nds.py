@@ -1,6 +1,7 @@
 """NDS reader (`nasdb ingest-nds`) on fixtures in the official record format, and the NDS spaces."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest import nds as job
+from ingest.runner import ingest_files
 from nasdb import spaces, store
 from nasdb.cli import main
 from nasdb.errors import ArchStringError, IngestError
@@ -39,6 +41,11 @@ def test_every_fixture_sweep_becomes_a_benchmark(db):
     assert got["nds_darts"] == len(_records("DARTS")) - 1  # one net was trained twice
     sources = dict(con.execute("SELECT path, ingested_by FROM sources").fetchall())
     assert sources["nds/DARTS.json"] == "nds"
+    # each benchmark's ground truth is versioned by its own file, so results judged against it go stale with it
+    darts = hashlib.sha256((FIXTURES / "DARTS.json").read_bytes()).hexdigest()
+    versions = dict(con.execute("SELECT bench, version FROM ground_truth_versions WHERE source = 'nds'").fetchall())
+    assert versions.keys() == expected.keys()
+    assert versions["nds_darts"] == f"ingest:nds:{hashlib.sha256(darts.encode()).hexdigest()[:12]}"
     con.close()
 
 
@@ -98,23 +105,28 @@ def test_bad_records_name_file_record_and_value_and_keep_the_old_rows(tmp_path, 
     path = tmp_path / "copy.duckdb"
     shutil.copy(db, path)
     directory = _broken(tmp_path, sweep, edit)
-    con = store.connect(path)
-    before = con.execute("SELECT count(*) FROM ground_truth").fetchone()
+    before = _ground_truth(path)
+    ((name, file),) = job.sweep_files(directory).items()
     with pytest.raises(IngestError, match=message):
-        job.load(con, job.sweep_files(directory))
-    assert con.execute("SELECT count(*) FROM ground_truth").fetchone() == before
-    con.close()
+        ingest_files(path, [(job.job(name, file), {name: file})])
     assert main(["--db", str(path), "ingest-nds", "--dir", str(directory)]) == 2
+    assert _ground_truth(path) == before
+
+
+def _ground_truth(db: Path) -> tuple:
+    con = store.connect(db, read_only=True)
+    try:
+        return con.execute("SELECT count(*), sum(hash(g)::HUGEINT) FROM ground_truth g").fetchone()
+    finally:
+        con.close()
 
 
 def test_reingesting_replaces_and_changes_nothing(tmp_path, db):
     path = tmp_path / "copy.duckdb"
     shutil.copy(db, path)
-    con = store.connect(path)
-    before = con.execute("SELECT count(*), sum(hash(g)::HUGEINT) FROM ground_truth g").fetchone()
-    job.load(con, job.sweep_files(FIXTURES))
-    assert con.execute("SELECT count(*), sum(hash(g)::HUGEINT) FROM ground_truth g").fetchone() == before
-    con.close()
+    before = _ground_truth(path)
+    assert main(["--db", str(path), "ingest-nds", "--dir", str(FIXTURES)]) == 0
+    assert _ground_truth(path) == before
 
 
 def test_every_sweep_has_a_space_and_fixture_nets_round_trip():

@@ -1,4 +1,5 @@
-"""nasdb ingest-nds: load the NDS sweep files of a local copy of the NDS release (one transaction per file)."""
+"""nasdb ingest-nds: load the NDS sweep files of a local copy of the NDS release (each file parsed read-only,
+then stored in one short transaction)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,10 +17,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ingest import nds
-    from nasdb import store
+    from ingest.runner import ingest_files
 
-    con = store.connect(args.db)
-    done = nds.load(con, nds.sweep_files(args.dir))
-    for bench, n in done.items():
-        print(f"{bench}: {n} archs")
+    stored = ingest_files(args.db, [(nds.job(sweep, path), {sweep: path})
+                                    for sweep, path in nds.sweep_files(args.dir).items()])
+    for rows in stored:
+        print(f"{rows['benchmarks']['bench'][0]}: {rows['archs'].num_rows} archs")
     return 0

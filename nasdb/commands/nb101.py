@@ -19,9 +19,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ingest import nb101_tfrecord
-    from nasdb import dbfile
+    from ingest.runner import ingest_files
 
-    with dbfile.writing(args.db, create=True) as con:
-        counts = nb101_tfrecord.ingest(con, args.tfrecord)
+    (rows,) = ingest_files(args.db, [(nb101_tfrecord, nb101_tfrecord.files(args.tfrecord))])
+    counts = nb101_tfrecord.counts(rows)
     print("ingested " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" from {args.tfrecord}")
     return 0

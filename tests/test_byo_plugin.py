@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dbkit import rows as _rows
 
 import nasdb
 from nasdb import store
@@ -71,14 +72,6 @@ def env(ingested, tmp_path):
 def _cli(db, environ, *args, **kw):
     return subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(db), *args], capture_output=True, text=True,
                           env=environ, **kw)
-
-
-def _rows(db, sql, params=None):
-    con = store.connect(db, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_arch_plugin_values_and_provenance(env):

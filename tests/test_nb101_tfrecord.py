@@ -15,6 +15,7 @@ from pathlib import Path
 import crc32c
 import polars as pl
 import pytest
+from dbkit import cli_killed_before_commit, rows
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from ingest import nb101_tfrecord
@@ -228,12 +229,8 @@ def test_ingest_writes_mean_over_seeds_every_run_and_provenance(small_db, tmp_pa
 
 
 def _stored(db: Path) -> list[tuple]:
-    con = store.connect(db, read_only=True)
-    try:
-        return con.sql("SELECT (SELECT count(*) FROM ground_truth), (SELECT count(*) FROM nb101_runs), "
-                       "(SELECT list(path) FROM sources), (SELECT list(version) FROM ground_truth_versions)").fetchall()
-    finally:
-        con.close()
+    return rows(db, "SELECT (SELECT count(*) FROM ground_truth), (SELECT count(*) FROM nb101_runs), "
+                    "(SELECT list(path) FROM sources), (SELECT list(version) FROM ground_truth_versions)")
 
 
 def test_unknown_cell_or_corrupt_file_leaves_the_database_unchanged(small_db, tmp_path, capsys):
@@ -255,6 +252,20 @@ def test_unknown_cell_or_corrupt_file_leaves_the_database_unchanged(small_db, tm
     err = capsys.readouterr().err
     assert "bad data CRC" in err.strip().splitlines()[-1] and "Traceback" not in err  # after the progress bar
     assert _stored(small_db) == before
+
+
+def test_a_kill_before_commit_keeps_the_previous_rows_and_a_rerun_stores_the_new_ones(small_db, tmp_path):
+    first, _ = _runs_file(tmp_path, [HASH])
+    _ingest(small_db, first)
+    before = _stored(small_db)
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    second, _ = _runs_file(second_dir, [HASH, OTHER])
+    argv = ["ingest-nb101", "--tfrecord", str(second)]
+    assert cli_killed_before_commit(small_db, argv).returncode == -9
+    assert _stored(small_db) == before
+    assert cli.main(["--db", str(small_db), *argv]) == 0
+    assert _stored(small_db)[0][:2] == (2 * 2 * 3, 2 * 2 * 3 * 3)
 
 
 def test_before_the_cells_are_ingested_it_says_so(tmp_path, capsys):

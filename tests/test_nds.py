@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from dbkit import cli_killed_before_commit, rows
 
 from ingest import nds as job
 from ingest.runner import ingest_files
@@ -113,12 +114,8 @@ def test_bad_records_name_file_record_and_value_and_keep_the_old_rows(tmp_path, 
     assert _ground_truth(path) == before
 
 
-def _ground_truth(db: Path) -> tuple:
-    con = store.connect(db, read_only=True)
-    try:
-        return con.execute("SELECT count(*), sum(hash(g)::HUGEINT) FROM ground_truth g").fetchone()
-    finally:
-        con.close()
+def _ground_truth(db: Path) -> list[tuple]:
+    return rows(db, "SELECT count(*), sum(hash(g)::HUGEINT) FROM ground_truth g")
 
 
 def test_reingesting_replaces_and_changes_nothing(tmp_path, db):
@@ -127,6 +124,16 @@ def test_reingesting_replaces_and_changes_nothing(tmp_path, db):
     before = _ground_truth(path)
     assert main(["--db", str(path), "ingest-nds", "--dir", str(FIXTURES)]) == 0
     assert _ground_truth(path) == before
+
+
+def test_a_kill_before_commit_keeps_the_previous_rows(tmp_path, db):
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(db, path)
+    directory = _broken(tmp_path, "DARTS", lambda r: r[0].__setitem__("params", r[0]["params"] + 1))
+    before = _ground_truth(path), rows(path, "SELECT value FROM costs WHERE bench = 'nds_darts' AND arch_id = 0")
+    assert cli_killed_before_commit(path, ["ingest-nds", "--dir", str(directory)]).returncode == -9
+    assert (_ground_truth(path), rows(path, "SELECT value FROM costs WHERE bench = 'nds_darts' AND arch_id = 0")
+            ) == before
 
 
 def test_every_sweep_has_a_space_and_fixture_nets_round_trip():

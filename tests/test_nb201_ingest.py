@@ -60,6 +60,22 @@ def test_ingest_is_idempotent(nb201_db, tmp_path, cache, mirror):
     assert fingerprint(con) == before
 
 
+def test_reingest_rewrites_only_tables_whose_rows_changed(nb201_db, tmp_path, cache, mirror):
+    """Unchanged rows stay where they are (rewriting NB101's archs held the file ~22 s); one changed value is
+    enough to replace a table's rows."""
+    path = tmp_path / "db.duckdb"
+    shutil.copy(nb201_db, path)
+    con = store.connect(path)
+    before = fingerprint(con)
+    row_ids = "SELECT list(rowid ORDER BY arch_id) FROM archs WHERE bench = 'nb201'"
+    stored = con.execute(row_ids).fetchall()
+    con.execute("UPDATE ground_truth SET value = value + 1 WHERE bench = 'nb201' AND arch_id = 7 AND split = 'test'")
+    run_job(con, "nb201", cache, mirror)
+    assert con.execute(row_ids).fetchall() == stored  # archs: not rewritten
+    assert fingerprint(con) == before  # ground truth: the tampered value replaced by the file's
+    con.close()
+
+
 def test_failing_load_leaves_database_unchanged(nb201_db, tmp_path, cache, mirror, monkeypatch):
     path = tmp_path / "db.duckdb"
     shutil.copy(nb201_db, path)

@@ -89,8 +89,8 @@ def _number(rec: dict, name: str, where: str) -> float:
     return float(v)
 
 
-def load_sweep(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> int:
-    """Insert one sweep file's rows; returns the number of archs."""
+def load_sweep(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> None:
+    """Insert one sweep file's rows."""
     space = spaces.get(nds.bench_of(sweep))
     by_key: dict[str, dict] = {}
     for i, rec in enumerate(records(path)):
@@ -150,7 +150,6 @@ def load_sweep(con: duckdb.DuckDBPyConnection, sweep: str, path: Path) -> int:
     con.execute("INSERT INTO benchmarks VALUES (?, ?, ?, ?, ?)",
                 [space.bench, space.title, len(archs), "see github.com/facebookresearch/nds",
                  ["https://github.com/facebookresearch/nds", ORIGIN]])
-    return len(archs)
 
 
 def _source_path(path: Path) -> str:

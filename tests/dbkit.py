@@ -20,7 +20,7 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 def cli_killed_before_commit(db: Path, argv: list[str]) -> subprocess.CompletedProcess:
     """Run ``nasdb --db DB ARGV`` in a child that SIGKILLs itself inside an ingest's write transaction, after the
-    old rows were deleted and every new row inserted into the file, before COMMIT."""
+    changed tables' old rows were deleted and the new ones inserted into the file, before COMMIT."""
     script = textwrap.dedent(f"""
         import os, signal, sys
         from nasdb import cli, runs
@@ -31,8 +31,8 @@ def cli_killed_before_commit(db: Path, argv: list[str]) -> subprocess.CompletedP
 
 
 def run_job_killed_before_commit(db: Path, job: str, cache: Path, mirror: Path) -> subprocess.CompletedProcess:
-    """Run ingest ``job`` on ``db`` in a child that SIGKILLs itself inside the job's write transaction, after its
-    old rows were deleted and every new row inserted into the file, before COMMIT."""
+    """Run ingest ``job`` on ``db`` in a child that SIGKILLs itself inside the job's write transaction, after the
+    old rows of every table that changed were deleted and the new ones inserted into the file, before COMMIT."""
     script = textwrap.dedent(f"""
         import os, signal
         from pathlib import Path

@@ -10,8 +10,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from nasdb import __version__, dbfile, sources, store
 
 
@@ -36,13 +34,13 @@ def score_all(db: str | Path | None, progress: bool = True) -> None:
             harness.score(job, db, progress=progress)
 
 
-def evaluate_all(con: duckdb.DuckDBPyConnection, progress: bool = True) -> None:
-    """The default evaluation, then every earlier evaluation whose rows went stale (so none is left)."""
-    from nasdb.evaluate import evaluate
-    from nasdb.evaluate.runner import refresh_stale
+def evaluate_all(db: str | Path | None, progress: bool = True) -> None:
+    """The default evaluation, then every earlier evaluation whose rows went stale (so none is left); each
+    computed read-only and stored in one short write, so readers are never locked out meanwhile."""
+    from nasdb.evaluate.runner import evaluate_file, refresh_stale
 
-    evaluate(con, progress=progress)
-    refresh_stale(con, progress=progress)
+    evaluate_file(db, progress=progress)
+    refresh_stale(db, progress=progress)
 
 
 def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path | None = None,
@@ -63,8 +61,8 @@ def build(db: str | Path | None = None, cache: Path | None = None, mirror: Path 
     step("fetch", sources.fetch_all, None, cache, mirror, progress)
     step("ingest", ingest, db, None, cache, mirror, progress)
     step("score", score_all, db, progress)
+    step("evaluate", evaluate_all, db, progress)
     with dbfile.writing(db) as con:
-        step("evaluate", evaluate_all, con, progress)
         seconds = time.perf_counter() - t0
         with store.transaction(con):
             con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [

@@ -183,8 +183,8 @@ def test_results_record_their_inputs_and_go_stale_when_the_current_run_changes(t
     con.close()
     assert "STALE" in source and table.filter(pl.col("proxy") == "p")["stale"].to_list() == [True]
     # what `nasdb build` does at its end: re-evaluate stale rows with their own settings
+    refresh_stale(toy, progress=False)
     with dbfile.writing(toy) as con:
-        refresh_stale(con, progress=False)
         fresh = store.frame(con, "SELECT proxy, proxy_run_id, stale, spearman FROM correlations WHERE proxy = 'p'")
     assert fresh.row(0)[:3] == ("p", second.run_id, False)
     assert fresh["spearman"][0] == pytest.approx(spearmanr(-np.arange(N), np.arange(N)).statistic)

@@ -13,7 +13,7 @@ import pytest
 
 from ingest import nb201
 from ingest.runner import run_job
-from nasdb import dbfile, sources
+from nasdb import dbfile, sources, store
 from nasdb.evaluate.runner import Filters, Settings, evaluate, refresh_stale
 
 CIFAR100 = nb201.CSV["cifar100"]
@@ -55,5 +55,9 @@ def test_a_changed_ground_truth_makes_its_results_stale_and_the_refresh_clears_t
         assert con.execute("SELECT value FROM ground_truth WHERE bench = 'nb201' AND arch_id = 0 AND "
                            "dataset = 'cifar100' AND split = 'test'").fetchone() == (1.25,)
         assert con.execute(STALE).fetchone() == (n[1], n[1])
-        refresh_stale(con, progress=False)
+    refresh_stale(db, progress=False)
+    con = store.connect(db, read_only=True)
+    try:
         assert con.execute(STALE).fetchone() == (0, n[1])
+    finally:
+        con.close()

@@ -33,6 +33,9 @@ def paused(*args, **kwargs):
     return real(*args, **kwargs)
 
 setattr(mod, attr, paused)
+if argv == ["build-evaluate"]:  # `nasdb build`'s last step alone (the steps before it are the jobs above)
+    from nasdb import pipeline
+    sys.exit(pipeline.evaluate_all(db, progress=False))
 from nasdb import cli
 sys.exit(cli.main(["--db", db, *argv]))
 """
@@ -57,6 +60,10 @@ JOBS = {
                  "--train-sizes", "10,20", "--seeds", "2", "--model", "ridge", "--quiet"],
                 "nasdb.evaluate.predictors", "staged_trials",
                 "SELECT count(*) FROM predictor_results"),
+    "eval": (["eval", "--bench", "tnb101_micro", "--bootstrap", "0", "--trials", "5"], "nasdb.evaluate.runner",
+             "_compute", "SELECT count(*) FROM correlations WHERE bench = 'tnb101_micro'"),
+    "build's evaluate step": (["build-evaluate"], "nasdb.evaluate.runner", "_compute",
+                              "SELECT count(*) FROM correlations WHERE bench = 'nb201'"),
     "landscape": (["landscape", "--bench", "tnb101_micro", "--dataset", "class_scene"], "nasdb.similarity.landscape",
                   "smoothness", "SELECT count(*) FROM landscape_summary"),
 }
@@ -126,7 +133,7 @@ def _computes_read_only(source_db, argv, module, attr, stored, tmp_path) -> None
                                    "SELECT count(*) FROM proxies"], capture_output=True, text=True, env=env),
                    subprocess.run([sys.executable, "-c", CONNECT, str(db)], capture_output=True, text=True, env=env)]
         assert [(r.returncode, r.stderr) for r in readers] == [(0, "")] * 2
-        job.stdin.write("go\n")
+        job.stdin.write("go\n" * 20)  # one per computation the job starts (build's evaluate: one per refresh)
         job.stdin.flush()
         out, err = job.communicate(timeout=600)
     finally:

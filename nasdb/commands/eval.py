@@ -32,21 +32,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from nasdb import dbfile, store
-    from nasdb.evaluate.runner import Filters, Settings, compute, store_computed
+    from nasdb.evaluate.runner import Filters, Settings, evaluate_file
 
     trials = {} if args.trials is None else {"trials": args.trials}
-    # compute from a read-only connection (other readers keep working), then hold the file only to store
-    con = store.connect(args.db, read_only=True)
-    try:
-        computed = compute(con, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
-                           Settings(population=args.population, common=args.common, targets=args.targets,
-                                    bootstrap=args.bootstrap, seed=args.seed, **trials),
-                           reuse_stored=not args.recompute)
-    finally:
-        con.close()
-    with dbfile.writing(args.db) as con:
-        summary = store_computed(con, computed)
+    summary = evaluate_file(args.db, Filters(args.bench, args.dataset, args.proxy, args.source, args.split, args.metric),
+                            Settings(population=args.population, common=args.common, targets=args.targets,
+                                     bootstrap=args.bootstrap, seed=args.seed, **trials),
+                            reuse_stored=not args.recompute)
     rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items())
     reused = (f"; {summary.reused} (target, proxy) evaluation(s) copied from stored rows with identical inputs"
               if summary.reused else "")

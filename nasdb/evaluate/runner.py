@@ -416,23 +416,46 @@ def evaluate(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, set
     return store_computed(con, compute(con, filters, settings, progress, reuse_stored=reuse_stored))
 
 
-def refresh_stale(con: duckdb.DuckDBPyConnection, progress: bool = True) -> list[RunSummary]:
-    """Re-run, with its own filters and settings, every stored evaluation that has stale rows."""
-    tables = [t for t in schema.RESULT_TABLES
-              if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [t]).fetchone()[0]]
-    if not tables:
-        return []
-    stale_runs = " UNION ".join(f"SELECT DISTINCT run_id FROM {t} WHERE stale IS NOT FALSE" for t in tables)
+def evaluate_file(db: str | Path | None, filters: Filters | None = None, settings: Settings | None = None,
+                  progress: bool = True, reuse_stored: bool = True) -> RunSummary:
+    """``evaluate`` on a database file the way a long writer must: compute from a read-only connection (readers
+    and other jobs keep working), then hold the writer only for the one transaction that stores."""
+    from nasdb import dbfile
+
+    con = store.connect(db, read_only=True)
+    try:
+        computed = compute(con, filters, settings, progress, reuse_stored=reuse_stored)
+    finally:
+        con.close()
+    with dbfile.writing(db) as con:
+        return store_computed(con, computed)
+
+
+def refresh_stale(db: str | Path | None, progress: bool = True) -> list[RunSummary]:
+    """Re-run, with its own filters and settings, every stored evaluation that has stale rows (each one
+    computed read-only and stored in its own short write, as ``evaluate_file``)."""
+    from nasdb import dbfile
+
+    con = store.connect(db, read_only=True)
+    try:
+        tables = [t for t in schema.RESULT_TABLES
+                  if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [t]).fetchone()[0]]
+        if not tables:
+            return []
+        stale_runs = " UNION ".join(f"SELECT DISTINCT run_id FROM {t} WHERE stale IS NOT FALSE" for t in tables)
+        stale = [row[0] for row in con.execute(f"SELECT DISTINCT settings FROM eval_runs WHERE run_id IN ({stale_runs})"
+                                               ).fetchall()]
+    finally:
+        con.close()
     done = []
-    for (settings_json,) in con.execute(f"SELECT DISTINCT settings FROM eval_runs WHERE run_id IN ({stale_runs})"
-                                        ).fetchall():
+    for settings_json in stale:
         stored = json.loads(settings_json)
         f = Filters(**stored.pop("filters"))
         stored["sample_sizes"] = tuple(stored["sample_sizes"])
         try:
-            done.append(evaluate(con, f, Settings(**stored), progress))
+            done.append(evaluate_file(db, f, Settings(**stored), progress))
         except EvaluationError:  # its proxies or targets are gone: nothing current to show for it
-            with store.transaction(con):
+            with dbfile.writing(db) as con, store.transaction(con):
                 for t in tables:
                     con.execute(f"DELETE FROM {t} WHERE stale IS NOT FALSE AND run_id IN "
                                 "(SELECT run_id FROM eval_runs WHERE settings = ?)", [settings_json])

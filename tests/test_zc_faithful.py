@@ -117,6 +117,36 @@ def test_published_sample_run_sits_next_to_the_published_values(ingested, tmp_pa
     assert "| nb201 | cifar10 | params | 6 | 1.000" in faithful.markdown(list(rows.values()))
 
 
+def test_a_displaced_run_keeps_its_faithfulness_rows(ingested, tmp_path):
+    """A later sample run of the same proxies becomes the current one (`proxies` shows only it), yet the
+    table of the earlier run still compares that run's own values (kept in `proxy_values`)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from nasdb import store
+    from nasdb.proxies.zc import faithful
+
+    db = tmp_path / "nasdb.duckdb"
+    shutil.copy(ingested("nb201", "tnb101", "suite_zero"), db)
+    for seed in ("3", "4"):
+        out = subprocess.run([sys.executable, "-m", "nasdb.cli", "--db", str(db), "score", "zc", "--bench", "nb201",
+                              "--published", "--sample", "5", "--seed", seed, "--dataset", "cifar10", "--proxy",
+                              "params", "--data", "synthetic", "--workers", "1", "--quiet"],
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr
+    con = store.connect(db, read_only=True)
+    first, second = [r[0] for r in con.execute("SELECT run_id FROM proxy_runs WHERE proxy = 'zc' ORDER BY run_no").fetchall()]
+    first_archs = {r[0] for r in con.execute("SELECT arch_id FROM proxy_values WHERE run_id = ?", [first]).fetchall()}
+    shown = {r[0] for r in con.execute("SELECT DISTINCT run_id FROM proxies WHERE bench = 'nb201' AND "
+                                       "proxy = 'params' AND source = 'nasdb'").fetchall()}
+    assert shown == {second} and len(first_archs) == 5
+    rows = faithful.table(con, first, resamples=20)
+    con.close()
+    assert [(r.proxy, r.vs_published.n) for r in rows] == [("params", 5)]
+    assert rows[0].vs_published.spearman >= 0.999
+
+
 def test_published_sample_names_what_is_missing(ingested, tmp_path):
     """A bench with no published values of the asked proxies is one line, exit 2."""
     import shutil

@@ -35,14 +35,20 @@ class Row:
     truth: str                   # the ground-truth column
 
 
-def _values(con: duckdb.DuckDBPyConnection, where: str, params: list) -> dict[int, float]:
-    return dict(con.execute(f"SELECT arch_id, value FROM proxies WHERE {where} AND value IS NOT NULL "
+def _values(con: duckdb.DuckDBPyConnection, where: str, params: list, table: str = "proxies") -> dict[int, float]:
+    return dict(con.execute(f"SELECT arch_id, value FROM {table} WHERE {where} AND value IS NOT NULL "
                             f"AND isfinite(value)", params).fetchall())
 
 
 def _published(con, bench: str, dataset: str, proxy: str) -> dict[str, dict[int, float]]:
     return {src: _values(con, "bench = ? AND dataset = ? AND proxy = ? AND source = ?", [bench, dataset, proxy, src])
             for src in SUITE_ZERO_COPIES}
+
+
+def _run(con, run_id: str, dataset: str, proxy: str) -> dict[int, float]:
+    """The run's own values (``proxy_values``: every stored run, also one a later run displaced from
+    ``proxies``, which shows only the current run of each proxy)."""
+    return _values(con, "run_id = ? AND dataset = ? AND proxy = ?", [run_id, dataset, proxy], "proxy_values")
 
 
 def _corr(a: dict[int, float], b: dict[int, float], ids: list[int], resamples: int) -> Correlation:
@@ -77,7 +83,7 @@ def table(con: duckdb.DuckDBPyConnection, run_id: str, resamples: int = RESAMPLE
     rows = []
     for dataset in settings["datasets"]:
         for proxy in settings["proxies"]:
-            ours = _values(con, "run_id = ? AND dataset = ? AND proxy = ?", [run_id, dataset, proxy])
+            ours = _run(con, run_id, dataset, proxy)
             copies = _published(con, bench, dataset, proxy)
             shared = {src: sorted(set(ours) & set(vals)) for src, vals in copies.items()}
             src = max(SUITE_ZERO_COPIES, key=lambda s: (len(shared[s]), s == PUBLISHED_SOURCE))

@@ -17,7 +17,7 @@ is rather than by the architecture:
 
     NASDB_MIRROR=../shared/benchdata python bench/zc_nb101_jacobian.py --db data/nasdb.duckdb [--n 15]
 
-About 15 CPU-s per arch (four network builds) plus loading NB101's hash index.
+About 12 CPU-s per arch (four network builds) plus loading NB101's hash index.
 """
 from __future__ import annotations
 

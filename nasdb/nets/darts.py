@@ -14,6 +14,7 @@ convs, plain convs and the 1xk-kx1 conv pair.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -37,35 +38,57 @@ def sep_conv(c: int, kernel: int, stride: int, padding: int, dilation: int = 1, 
                          *dil_conv(c, kernel, 1, padding, dilation, affine))
 
 
-def op(name: str, c: int, stride: int, affine: bool = True) -> nn.Module:
-    """One cell op on ``c`` channels (names are validated by the space; an unknown one is a bug here)."""
-    if name == "none":
-        return Zero(c, stride)
-    if name == "skip_connect":
-        return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
-    m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)
+class OpSpec(NamedTuple):
+    """What an op name says: its kind and, for convs and pools, kernel, padding and dilation."""
+    kind: str  # none, skip_connect, conv_pair, max_pool, avg_pool, conv, sep_conv, dil_conv, dil_sep_conv
+    k: int = 0
+    padding: int = 0
+    dilation: int = 1
+
+
+@functools.cache
+def op_spec(name: str) -> OpSpec:
+    """Parse an op name once, for both :func:`op` (the module) and :func:`op_size` (its count), so the two
+    cannot disagree on a kernel, padding or dilation (names are validated by the space; an unknown one is a
+    bug here)."""
+    if name in ("none", "skip_connect"):
+        return OpSpec(name)
     pair = re.match(r"^conv_(\d)x1_1x\1$", name)
     if pair:
         k = int(pair.group(1))
-        return nn.Sequential(nn.ReLU(inplace=False),
-                             nn.Conv2d(c, c, (1, k), stride=(1, stride), padding=(0, k // 2), bias=False),
-                             nn.Conv2d(c, c, (k, 1), stride=(stride, 1), padding=(k // 2, 0), bias=False),
-                             nn.BatchNorm2d(c, affine=affine))
+        return OpSpec("conv_pair", k, k // 2)
+    m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)
     if not m:
         raise ValueError(f"no DARTS-family op named {name!r}")
     kind, k = m.group(1), int(m.group(2))
-    pad = k // 2 if k > 2 else 0
-    if kind == "max_pool":
-        return nn.MaxPool2d(k, stride=stride, padding=pad)
-    if kind == "avg_pool":
-        return nn.AvgPool2d(k, stride=stride, padding=pad, count_include_pad=False)
-    if kind == "conv":
-        return relu_conv_bn(c, c, k, stride, k // 2, affine)
-    if kind == "sep_conv":
-        return sep_conv(c, k, stride, k // 2, 1, affine)
-    if kind == "dil_conv":
-        return dil_conv(c, k, stride, k - 1, 2, affine)
-    return sep_conv(c, k, stride, k - 1, 2, affine)
+    if kind in ("max_pool", "avg_pool"):
+        return OpSpec(kind, k, k // 2 if k > 2 else 0)
+    if kind in ("conv", "sep_conv"):
+        return OpSpec(kind, k, k // 2)
+    return OpSpec(kind, k, k - 1, 2)  # dil_conv, dil_sep_conv
+
+
+def op(name: str, c: int, stride: int, affine: bool = True) -> nn.Module:
+    """One cell op on ``c`` channels."""
+    s = op_spec(name)
+    if s.kind == "none":
+        return Zero(c, stride)
+    if s.kind == "skip_connect":
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
+    if s.kind == "conv_pair":
+        return nn.Sequential(nn.ReLU(inplace=False),
+                             nn.Conv2d(c, c, (1, s.k), stride=(1, stride), padding=(0, s.padding), bias=False),
+                             nn.Conv2d(c, c, (s.k, 1), stride=(stride, 1), padding=(s.padding, 0), bias=False),
+                             nn.BatchNorm2d(c, affine=affine))
+    if s.kind == "max_pool":
+        return nn.MaxPool2d(s.k, stride=stride, padding=s.padding)
+    if s.kind == "avg_pool":
+        return nn.AvgPool2d(s.k, stride=stride, padding=s.padding, count_include_pad=False)
+    if s.kind == "conv":
+        return relu_conv_bn(c, c, s.k, stride, s.padding, affine)
+    if s.kind == "dil_conv":
+        return dil_conv(c, s.k, stride, s.padding, s.dilation, affine)
+    return sep_conv(c, s.k, stride, s.padding, s.dilation, affine)  # sep_conv, dil_sep_conv
 
 
 class Cell(nn.Module):
@@ -178,30 +201,23 @@ def _sep_conv_size(c: int, kernel: int, stride: int, padding: int, dilation: int
 
 def op_size(name: str, c: int, stride: int, side: int, affine: bool = True) -> Size:
     """:func:`op`'s size on a ``side`` x ``side`` input."""
-    if name == "none":
+    s = op_spec(name)
+    if s.kind == "none":
         return Size()
-    if name == "skip_connect":
+    if s.kind == "skip_connect":
         return Size() if stride == 1 else factorized_reduce_size(c, c, side, affine)[0]
-    m = re.match(r"^(sep_conv|dil_conv|dil_sep_conv|conv|max_pool|avg_pool)_(\d)x\2$", name)
-    pair = re.match(r"^conv_(\d)x1_1x\1$", name)
-    if pair:
-        k = int(pair.group(1))
-        o = out_size(side, k, stride, k // 2)
-        return (relu(c, side * side) + conv(c, c, (1, k), side * o) + conv(c, c, (k, 1), o * o)
+    if s.kind == "conv_pair":
+        o = out_size(side, s.k, stride, s.padding)
+        return (relu(c, side * side) + conv(c, c, (1, s.k), side * o) + conv(c, c, (s.k, 1), o * o)
                 + batchnorm(c, o * o, affine))
-    if not m:
-        raise ValueError(f"no DARTS-family op named {name!r}")
-    kind, k = m.group(1), int(m.group(2))
-    if kind in ("max_pool", "avg_pool"):
-        o = out_size(side, k, stride, k // 2 if k > 2 else 0)
-        return pool(c, o * o, k)
-    if kind == "conv":
-        return relu_conv_bn_size(c, c, k, side, stride, k // 2, affine)[0]
-    if kind == "sep_conv":
-        return _sep_conv_size(c, k, stride, k // 2, 1, side, affine)
-    if kind == "dil_conv":
-        return _dil_conv_size(c, k, stride, k - 1, 2, side, affine)[0]
-    return _sep_conv_size(c, k, stride, k - 1, 2, side, affine)
+    if s.kind in ("max_pool", "avg_pool"):
+        o = out_size(side, s.k, stride, s.padding)
+        return pool(c, o * o, s.k)
+    if s.kind == "conv":
+        return relu_conv_bn_size(c, c, s.k, side, stride, s.padding, affine)[0]
+    if s.kind == "dil_conv":
+        return _dil_conv_size(c, s.k, stride, s.padding, s.dilation, side, affine)[0]
+    return _sep_conv_size(c, s.k, stride, s.padding, s.dilation, side, affine)  # sep_conv, dil_sep_conv
 
 
 def size(genotype, width: int = 32, layers: int = 8, num_classes: int = 10, stem_multiplier: int = 3,

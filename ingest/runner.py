@@ -71,6 +71,12 @@ def compute(con: duckdb.DuckDBPyConnection, mod: Job, files: dict[str, Path]) ->
     and only the rows the job's NEEDS own (the archs and ground truth it joins to), so a long parse never
     holds the file.
     """
+    return _parse(_scratch(con, mod), mod, files)
+
+
+def _scratch(con: duckdb.DuckDBPyConnection, mod: Job) -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the public schema, the job's DDL and the rows its NEEDS own, copied from
+    ``con``: all a job reads of the database, so ``con`` can be closed before the parse."""
     con.complete()  # a caller's unfinished result would block the reads below
     scratch = duckdb.connect()
     try:
@@ -84,6 +90,15 @@ def compute(con: duckdb.DuckDBPyConnection, mod: Job, files: dict[str, Path]) ->
                     raise IngestError(f"ingest job {mod.NAME!r} needs job {need!r} to have run first "
                                       f"(no rows in {table})")
                 insert(scratch, table, rows)
+    except BaseException:
+        scratch.close()
+        raise
+    return scratch
+
+
+def _parse(scratch: duckdb.DuckDBPyConnection, mod: Job, files: dict[str, Path]) -> dict[str, pa.Table]:
+    """Run the job's ``load`` on ``scratch`` (consumed) and return the rows of the tables it owns."""
+    try:
         before = _counts(scratch)
         mod.load(scratch, files)
         strays = [t for t, n in _counts(scratch).items() if n != before[t] and t not in mod.OWNS]
@@ -177,8 +192,8 @@ def run_jobs(con: duckdb.DuckDBPyConnection, names: list[str] | None = None, cac
 
 def ingest(db: str | Path | None = None, names: list[str] | None = None, cache: Path | None = None,
            mirror: Path | None = None, progress: bool = True) -> list[str]:
-    """:func:`run_jobs` for a database file: each job parses from a read-only connection (other readers keep
-    working; the file is not held), then holds the writer only for its one short transaction."""
+    """:func:`run_jobs` for a database file: each job copies what it reads of the database, parses with the
+    file closed (other readers and writers keep working), then holds the writer only for one short transaction."""
     from tqdm import tqdm
 
     ordered = _ordered(names)
@@ -186,16 +201,17 @@ def ingest(db: str | Path | None = None, names: list[str] | None = None, cache: 
     bar = tqdm(ordered, desc="ingest", unit="job", disable=not progress)
     for n in bar:
         bar.set_postfix_str(n)
-        _compute_then_write(db, lambda con: compute_job(con, n, cache, mirror))
+        mod = job(n)
+        _compute_then_write(db, mod, lambda: {p: sources.verified_path(p, cache, mirror) for p in mod.FILES})
     return ordered
 
 
 def ingest_files(db: str | Path | None, jobs: list[tuple[Job, dict[str, Path]]]) -> list[dict[str, pa.Table]]:
     """Run jobs over files a user supplies (not in the manifest: job, its files) as :func:`ingest` runs the
-    others: each parses from a read-only connection, then holds the writer for one short transaction.
+    others: each parses with the database closed, then holds the writer for one short transaction.
     Returns each job's rows."""
     _ready(db)
-    return [_compute_then_write(db, lambda con: (mod, compute(con, mod, files)))[1] for mod, files in jobs]
+    return [_compute_then_write(db, mod, lambda: files) for mod, files in jobs]
 
 
 def _ready(db: str | Path | None) -> None:
@@ -206,13 +222,15 @@ def _ready(db: str | Path | None) -> None:
     dbfile.open_reader(db).close()
 
 
-def _compute_then_write(db: str | Path | None, compute_rows: Callable[[duckdb.DuckDBPyConnection], tuple[Job, dict]]
-                        ) -> tuple[Job, dict[str, pa.Table]]:
+def _compute_then_write(db: str | Path | None, mod: Job, files: Callable[[], dict[str, Path]]) -> dict[str, pa.Table]:
+    """Copy what the job reads of the database, close it, then fetch/verify the files and parse them (the file
+    held by nobody: other readers and writers keep working), then hold the writer for one transaction."""
     con = dbfile.open_reader(db)
     try:
-        mod, rows = compute_rows(con)
+        scratch = _scratch(con, mod)
     finally:
         con.close()
+    rows = _parse(scratch, mod, files())
     with dbfile.writing(db) as con:
         write_job(con, mod, rows)
-    return mod, rows
+    return rows

@@ -40,6 +40,7 @@ from nasdb import cli
 sys.exit(cli.main(["--db", db, *argv]))
 """
 
+WRITER = "import sys; from nasdb import dbfile\nwith dbfile.writing(sys.argv[1]) as con: con.execute('SELECT 1')"
 CONNECT = "import sys, nasdb; con = nasdb.connect(sys.argv[1]); print(con.execute('SELECT count(*) FROM archs').fetchone()[0])"
 
 # command, the function that starts its computation, a count that storing makes positive
@@ -109,18 +110,19 @@ def nb101_cells_db(tmp_path_factory):
 @pytest.mark.parametrize("name", list(JOBS))
 def test_a_computing_job_does_not_hold_the_database(name, source_db, tmp_path):
     argv, module, attr, stored = JOBS[name]
-    _computes_read_only(source_db, argv, module, attr, stored, tmp_path)
+    _computes_read_only(source_db, argv, module, attr, stored, tmp_path, closed=name == "ingest")
 
 
 @pytest.mark.parametrize("name", list(USER_FILE_JOBS))
 def test_ingesting_user_files_does_not_hold_the_database(name, nb101_cells_db, tmp_path):
     argv, module, attr, stored = USER_FILE_JOBS[name]
-    _computes_read_only(nb101_cells_db, argv(tmp_path), module, attr, stored, tmp_path)
+    _computes_read_only(nb101_cells_db, argv(tmp_path), module, attr, stored, tmp_path, closed=True)
 
 
-def _computes_read_only(source_db, argv, module, attr, stored, tmp_path) -> None:
+def _computes_read_only(source_db, argv, module, attr, stored, tmp_path, closed: bool = False) -> None:
     """Run ``nasdb ARGV`` on a copy of ``source_db`` paused where it starts computing: no write lock, readers
-    succeed without waiting; then let it finish and find its rows stored."""
+    succeed without waiting; then let it finish and find its rows stored. ``closed``: the job does not even
+    read the file while it computes (an ingest parse), so another writer can take it meanwhile."""
     db = tmp_path / "db.duckdb"
     shutil.copy(source_db, db)
     env = {**os.environ, "NASDB_CACHE": str(tmp_path / "cache"), "NASDB_READ_WAIT": "0", "OMP_NUM_THREADS": "1"}
@@ -133,6 +135,10 @@ def _computes_read_only(source_db, argv, module, attr, stored, tmp_path) -> None
                                    "SELECT count(*) FROM proxies"], capture_output=True, text=True, env=env),
                    subprocess.run([sys.executable, "-c", CONNECT, str(db)], capture_output=True, text=True, env=env)]
         assert [(r.returncode, r.stderr) for r in readers] == [(0, "")] * 2
+        if closed:
+            writer = subprocess.run([sys.executable, "-c", WRITER, str(db)], capture_output=True, text=True,
+                                    env={**env, "NASDB_WRITE_WAIT": "0"})
+            assert (writer.returncode, writer.stderr) == (0, "")
         job.stdin.write("go\n" * 20)  # one per computation the job starts (build's evaluate: one per refresh)
         job.stdin.flush()
         out, err = job.communicate(timeout=600)

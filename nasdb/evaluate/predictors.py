@@ -197,23 +197,24 @@ def staged_trials(X: np.ndarray, y: np.ndarray, names: list[str], s: Settings,
 
     key = hashlib.sha256(f"{s.run_id()}:{_data_digest(X, y, names)}".encode()).hexdigest()
     folder = staging.run_dir(config.cache_dir(), f"predict-{key}")
-    claim = staging.start(folder, key, {"settings": asdict(s)})  # held while fitting: `runs prune` keeps the folder
-    units = _units(s)
-    parts = {i: staging.verified(folder, key, i, f"{n}:{seed}") for i, (n, seed) in enumerate(units)}
-    resumed = sum(p is not None for p in parts.values())
-    bar = tqdm(total=len(units), initial=resumed, unit="fit", disable=not progress,
-               desc=f"predict {s.bench}/{s.dataset} {'+'.join(s.features)} {s.model}")
-    for i, (n, seed) in enumerate(units):
-        if parts[i] is None:
-            started = time.perf_counter()
-            rho, tau, precision, k = trial(X, y, n, seed, s.model)
-            row = pl.DataFrame({"train_size": [n], "seed": [seed], "spearman": [rho], "kendall": [tau],
-                                "precision": [precision], "top_k": [k]})
-            parts[i] = staging.write_part(folder, key, i, f"{n}:{seed}", row, time.perf_counter() - started)
-            bar.update(1)
-    bar.close()
-    claim.close()
-    return pl.concat([pl.read_parquet(parts[i].path) for i in range(len(units))]), resumed, folder
+    # the claim is held while fitting and reading the parts back (`runs prune` keeps the folder), and
+    # released on any exit
+    with staging.start(folder, key, {"settings": asdict(s)}):
+        units = _units(s)
+        parts = {i: staging.verified(folder, key, i, f"{n}:{seed}") for i, (n, seed) in enumerate(units)}
+        resumed = sum(p is not None for p in parts.values())
+        bar = tqdm(total=len(units), initial=resumed, unit="fit", disable=not progress,
+                   desc=f"predict {s.bench}/{s.dataset} {'+'.join(s.features)} {s.model}")
+        for i, (n, seed) in enumerate(units):
+            if parts[i] is None:
+                started = time.perf_counter()
+                rho, tau, precision, k = trial(X, y, n, seed, s.model)
+                row = pl.DataFrame({"train_size": [n], "seed": [seed], "spearman": [rho], "kendall": [tau],
+                                    "precision": [precision], "top_k": [k]})
+                parts[i] = staging.write_part(folder, key, i, f"{n}:{seed}", row, time.perf_counter() - started)
+                bar.update(1)
+        bar.close()
+        return pl.concat([pl.read_parquet(parts[i].path) for i in range(len(units))]), resumed, folder
 
 
 def summarise(trials: pl.DataFrame, s: Settings, n_population: int) -> pl.DataFrame:

@@ -21,7 +21,7 @@ import polars as pl
 import scipy
 
 from nasdb import __version__, store
-from nasdb.runs import ground_truth_input, input_key, mark_stale
+from nasdb.runs import ground_truth_input, input_key, mark_stale, result_tables
 from nasdb.evaluate import bias, correlation, pairing, population, reuse, schema, search, topk
 from nasdb.evaluate.errors import EvaluationError
 
@@ -438,8 +438,7 @@ def refresh_stale(db: str | Path | None, progress: bool = True) -> list[RunSumma
 
     con = store.connect(db, read_only=True)
     try:
-        tables = [t for t in schema.RESULT_TABLES
-                  if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [t]).fetchone()[0]]
+        tables = result_tables(con)
         if not tables:
             return []
         stale_runs = " UNION ".join(f"SELECT DISTINCT run_id FROM {t} WHERE stale IS NOT FALSE" for t in tables)

@@ -44,6 +44,14 @@ def total(sizes) -> Size:
     return out
 
 
+def stack(sizes) -> Size:
+    """One architecture's :class:`Size` each -> one Size of int64 arrays, an entry per architecture."""
+    import numpy as np
+
+    sizes = list(sizes)
+    return Size(*(np.array([getattr(s, f) for s in sizes], dtype=np.int64) for f in ("params", "flops", "layers")))
+
+
 def out_size(size: Count, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> Count:
     """Output length of a convolution or pooling window along one axis (torch's formula, floor mode)."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1

@@ -504,16 +504,13 @@ def network(g: Genotype, dataset: str | None = None, seed: int | None = None, de
 def sizes(arch_keys: list[str], dataset: str):
     """Params, FLOPs and Conv2d/Linear layers of the archs' training networks, counted in closed form
     (``nasdb.nets.darts.size``): no network is built."""
-    import numpy as np
-
     from nasdb.errors import NasdbError
     from nasdb.nets import darts
-    from nasdb.nets.counting import Size
+    from nasdb.nets.counting import stack
 
     if dataset != DATASET:
         raise NasdbError(f"NB301 has only the dataset {DATASET!r} (got {dataset!r})")
-    counted = [darts.size(parse(k), width=NB301_WIDTH, layers=NB301_LAYERS, num_classes=10) for k in arch_keys]
-    return Size(*(np.array([getattr(s, f) for s in counted], dtype=np.int64) for f in ("params", "flops", "layers")))
+    return stack(darts.size(parse(k), width=NB301_WIDTH, layers=NB301_LAYERS, num_classes=10) for k in arch_keys)
 
 
 def _space():

@@ -422,14 +422,11 @@ def macro_network(digits: tuple[int, ...], task: str | None = None, seed: int | 
 def _sizes(archs: list[tuple[tuple[int, ...], tuple[str, ...] | None]], task: str):
     """Closed-form sizes (``nasdb.nets.tnb101.size``) of (macro digits, micro ops or None) archs on ``task``
     (no network is built)."""
-    import numpy as np
-
     from nasdb.nets import tnb101 as nets
-    from nasdb.nets.counting import Size
+    from nasdb.nets.counting import stack
 
     counted = {a: nets.size(task, *a) for a in set(archs)}
-    return Size(*(np.array([getattr(counted[a], f) for a in archs], dtype=np.int64)
-                  for f in ("params", "flops", "layers")))
+    return stack(counted[a] for a in archs)
 
 
 def micro_sizes(arch_keys: list[str], task: str):

@@ -1,7 +1,7 @@
 """Run ingest jobs atomically and idempotently, holding the database only to write.
 
-Each job first parses its files into an in-memory scratch database (:func:`compute`, reading only the rows
-its NEEDS own), then one short DuckDB transaction deletes its previous rows (what it OWNS) and inserts the
+Each job first copies the rows its NEEDS own into an in-memory scratch database and closes the file, then
+parses its files there (:func:`compute`), then one short DuckDB transaction deletes its previous rows (what it OWNS) and inserts the
 new ones (:func:`write_job`), so running it twice gives the same database and a failure or a kill mid-job
 leaves the previous content intact. Jobs over the manifest's files run by name (:func:`ingest`); jobs over
 files a user supplies (the official NB101 TFRecord, NDS sweep files) the same way (:func:`ingest_files`).
